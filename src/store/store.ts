@@ -1,0 +1,115 @@
+// The store: everything jitgate must remember across restarts, behind one interface with two implementations
+// (embedded SQLite, shared PostgreSQL) that share one migration history.
+import type { Grant, GrantDecision, GrantEndReason, GrantState } from '../access/grant.js';
+import type { GrantId, SessionId } from '../access/ids.js';
+
+/** Fields a grant may change after creation; the store applies them only if `version` still matches. */
+export interface GrantPatch {
+  readonly state?: GrantState;
+  readonly endReason?: GrantEndReason | null;
+  readonly approvedAt?: Date | null;
+  readonly activatedAt?: Date | null;
+  readonly expiresAt?: Date;
+  readonly endedAt?: Date | null;
+}
+
+export interface GrantFilter {
+  readonly state?: GrantState;
+  readonly requester?: string;
+  readonly resource?: string;
+  readonly limit?: number;
+}
+
+/** An audit record as stored: the chain fields plus the event body as canonical JSON. */
+export interface StoredAuditEvent {
+  /** 1-based position in the chain, assigned by the store. */
+  readonly seq: number;
+  readonly id: string;
+  readonly ts: Date;
+  readonly type: string;
+  readonly grantId: string | null;
+  readonly sessionId: string | null;
+  readonly actor: string | null;
+  /** Canonical JSON of the whole event without `prev`/`hash`: the bytes the hash covers. */
+  readonly body: string;
+  readonly prev: string;
+  readonly hash: string;
+}
+
+/** An event ready to be chained: the store links it to the current head inside the append transaction. */
+export interface PendingAuditEvent {
+  readonly id: string;
+  readonly ts: Date;
+  readonly type: string;
+  readonly grantId: string | null;
+  readonly sessionId: string | null;
+  readonly actor: string | null;
+  readonly body: string;
+}
+
+export interface AuditChainHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+export interface SessionRecord {
+  readonly id: SessionId;
+  readonly grantId: GrantId;
+  readonly resource: string;
+  readonly role: string;
+  readonly user: string;
+  readonly protocol: 'postgres' | 'mysql';
+  readonly clientAddress: string;
+  readonly clientProgram: string | null;
+  readonly tls: boolean;
+  readonly startedAt: Date;
+  readonly endedAt: Date | null;
+  readonly endReason: string | null;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly statements: number;
+}
+
+export interface SessionFilter {
+  readonly grantId?: string;
+  readonly resource?: string;
+  readonly user?: string;
+  readonly since?: Date;
+  readonly limit?: number;
+}
+
+export interface Store {
+  /** `sqlite` or `postgres`: lets callers word messages and metrics, never branch on behaviour. */
+  readonly kind: 'sqlite' | 'postgres';
+
+  insertGrant(grant: Grant): Promise<void>;
+  getGrant(id: GrantId): Promise<Grant | undefined>;
+  listGrants(filter?: GrantFilter): Promise<Grant[]>;
+  /** Compare-and-set on `expectedVersion`; returns the updated grant, or undefined when someone else won. */
+  updateGrant(id: GrantId, expectedVersion: number, patch: GrantPatch): Promise<Grant | undefined>;
+  /** Appends an approve/deny decision (approvals are rows, so two approvers cannot overwrite each other). */
+  addDecision(id: GrantId, decision: GrantDecision): Promise<void>;
+  /** Earliest `expiresAt` among open grants (pending/approved/active), or undefined when none is open. */
+  nextGrantExpiry(): Promise<Date | undefined>;
+  /**
+   * Atomically ends every open grant whose `expiresAt` ≤ now and returns them in their ended form. Safe with several
+   * jitgate instances on one PostgreSQL store: each grant is returned to exactly one caller.
+   */
+  endDueGrants(now: Date): Promise<Grant[]>;
+  countGrantsByState(): Promise<Record<GrantState, number>>;
+
+  /** Links `events` to the chain head and appends them in one transaction; returns the stored records. */
+  appendAuditEvents(events: readonly PendingAuditEvent[], link: (prev: string, body: string) => string): Promise<StoredAuditEvent[]>;
+  auditHead(): Promise<AuditChainHead | undefined>;
+  /** Events with seq > afterSeq in chain order. */
+  readAuditEvents(afterSeq: number, limit: number): Promise<StoredAuditEvent[]>;
+  /** Events of one session in chain order, paged by seq. */
+  readSessionEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredAuditEvent[]>;
+
+  insertSession(session: SessionRecord): Promise<void>;
+  updateSession(id: SessionId, patch: Partial<Pick<SessionRecord, 'endedAt' | 'endReason' | 'bytesIn' | 'bytesOut' | 'statements'>>): Promise<void>;
+  getSession(id: SessionId): Promise<SessionRecord | undefined>;
+  listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
+
+  close(): Promise<void>;
+}
