@@ -1,0 +1,18 @@
+// The operational log (pino JSON on stderr). It carries ids, states and errors — never SQL text, tokens or
+// passwords; the redact paths are the net under that rule, not the rule itself.
+import pino, { type Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'token', '*.token', 'password', '*.password', 'key', '*.key', 'secret', '*.secret',
+  'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
+  'connection.password', 'connection.url', 'sql', '*.sql',
+];
+
+export function createLogger(level: string = process.env.JITGATE_LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    level,
+    base: { service: 'jitgate' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  }, pino.destination({ dest: 2, sync: false }));
+}
