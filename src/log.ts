@@ -8,11 +8,12 @@ export const REDACT_PATHS = [
   'connection.password', 'connection.url', 'sql', '*.sql',
 ];
 
-export function createLogger(level: string = process.env.JITGATE_LOG_LEVEL ?? 'info'): Logger {
+/** `destination` is a file path or fd (default stderr); tests point it at a file to grep. */
+export function createLogger(level: string = process.env.JITGATE_LOG_LEVEL ?? 'info', destination: string | number = 2): Logger {
   return pino({
     level,
     base: { service: 'jitgate' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  }, pino.destination({ dest: 2, sync: false }));
+  }, pino.destination({ dest: destination, sync: false }));
 }

@@ -94,7 +94,7 @@ export class GrantLifecycle {
     for (const grant of ended) {
       await this.options.audit.emit({
         type: 'grant.expired', grant: grant.id, expiresAt: grant.expiresAt.toISOString(),
-        previousState: grant.approvedAt === null ? 'pending' : (grant.activatedAt === null ? 'approved' : 'active'),
+        previousState: grant.previousState,
       });
       this.events.emit('ended', grant, 'expired');
     }

@@ -2,7 +2,7 @@
 import type { AuditLog } from '../audit/events.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
-import { badRequest, conflict, forbidden, notFound } from './errors.js';
+import { badRequest, conflict, forbidden, notFound, unavailable } from './errors.js';
 import type { Grant, GrantState } from './grant.js';
 import type { GrantLifecycle } from './grant-lifecycle.js';
 import { isAdmin, isAuditor, type Identity } from './identity.js';
@@ -35,6 +35,7 @@ export class GrantService {
   }
 
   async request(requester: Identity, input: GrantRequestInput): Promise<IssuedGrant> {
+    this.requireAudit();
     if (input.reason.length > MAX_REASON_LENGTH) throw badRequest(`reason must be at most ${MAX_REASON_LENGTH} characters`);
     const decision = evaluateGrantRequest(this.options.config, requester, input);
     if (decision instanceof Error) throw decision;
@@ -79,6 +80,7 @@ export class GrantService {
   }
 
   async approve(approver: Identity, id: string, comment: string): Promise<Grant> {
+    this.requireAudit();
     const grant = await this.decidable(approver, id);
     if (grant.decisions.some((decision) => decision.actor === approver.name && decision.decision === 'approve')) {
       throw conflict(`${approver.name} has already approved ${grant.id}`);
@@ -144,6 +146,11 @@ export class GrantService {
   async list(caller: Identity, state?: GrantState): Promise<Grant[]> {
     const all = await this.options.store.listGrants(state === undefined ? {} : { state });
     return all.filter((grant) => this.canSee(caller, grant));
+  }
+
+  /** Under `audit.on_failure: block`, nothing that creates access happens while the trail cannot record it. */
+  private requireAudit(): void {
+    if (!this.options.audit.accepting()) throw unavailable('the audit trail is not accepting events; try again shortly');
   }
 
   private canSee(caller: Identity, grant: Grant): boolean {

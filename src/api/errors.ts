@@ -9,6 +9,7 @@ const STATUS_BY_CODE: Record<AccessErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  unavailable: 503,
 };
 
 export interface ErrorBody {
