@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { GrantLifecycle } from './access/grant-lifecycle.js';
 import { GrantService } from './access/grant-service.js';
 import { ApiKeyDirectory, type GeneratedKey } from './access/identity.js';
-import { createAuditLog } from './audit/create.js';
+import { openAuditLog } from './audit/create.js';
 import type { AuditLog } from './audit/events.js';
 import { ApiMetrics } from './api/metrics.js';
 import { buildApiServer } from './api/server.js';
@@ -29,7 +29,10 @@ export interface JitgateHandle {
 
 export async function startJitgate(config: Config, logger: Logger = createLogger()): Promise<JitgateHandle> {
   const store = await openStore(config.store.url);
-  const audit = createAuditLog(config.audit, store, logger);
+  const audit = await openAuditLog(config.audit, store, logger).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const lifecycle = new GrantLifecycle({ store, audit, logger });
   const grants = new GrantService({ config, store, audit, lifecycle });
   const authenticator = new ApiKeyDirectory(config.identities.api_keys);

@@ -65,7 +65,10 @@ export type AuditEventInput = AuditEvent extends infer E
 
 /** The audit trail as producers see it: engines, the grant service and brokers depend on this, not on sinks. */
 export interface AuditLog {
-  /** Queues an event; resolves once every sink has it (durably, under `durability: fsync`). Never rejects. */
+  /**
+   * Queues an event; resolves once every sink has it (durably, under `durability: fsync`). A failing sink never
+   * makes it reject (the event waits in the queue); only emitting after close() rejects.
+   */
   emit(event: AuditEventInput): Promise<void>;
   /** False while a sink is failing under `on_failure: block`: callers must refuse new statements. */
   accepting(): boolean;

@@ -2,7 +2,7 @@
 // its exact path (`resources[1].roles.ro.max_ttl: expected duration like "30m"`), all at once.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { crossCheck } from './cross-check.js';
 import { interpolate, type InterpolationIssue } from './interpolate.js';
 import { configSchema, type Config } from './schema.js';
@@ -33,11 +33,13 @@ export interface LoadOptions {
 
 export function parseConfigText(text: string, options: LoadOptions = {}): Config {
   const source = options.source ?? '<config>';
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  // With prettyErrors off, yaml leaves `linePos` unset; a LineCounter turns each error's offset into line/column.
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (document.errors.length > 0) {
     throw new ConfigError(source, document.errors.map((error) => {
-      const line = error.linePos?.[0];
-      return `${line ? `line ${line.line}, column ${line.col}: ` : ''}${error.message.split('\n')[0] ?? 'YAML syntax error'}`;
+      const line = lineCounter.linePos(error.pos[0]);
+      return `line ${line.line}, column ${line.col}: ${error.message.split('\n')[0] ?? 'YAML syntax error'}`;
     }));
   }
   const raw: unknown = document.toJS() ?? {};
@@ -58,10 +60,13 @@ interface ZodIssueLike {
   readonly code: string;
   readonly message: string;
   readonly keys?: readonly string[];
+  readonly issues?: readonly { readonly message: string }[];
 }
 
 function describeIssue(issue: ZodIssueLike): string {
   if (issue.code === 'unrecognized_keys' && issue.keys) return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+  // A bad record key (a role name) carries the key schema's own message underneath zod's generic "Invalid key in record".
+  if (issue.code === 'invalid_key' && issue.issues?.[0]) return issue.issues[0].message;
   return issue.message;
 }
 

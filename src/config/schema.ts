@@ -79,7 +79,8 @@ const identitiesSchema = z.strictObject({
 });
 
 const vaultBrokerSchema = z.strictObject({
-  address: z.url({ error: 'expected a URL like "https://vault:8200"' }),
+  // http(s) only: without it, the common slip "vault:8200" parses as a URL with the scheme "vault:".
+  address: z.url({ protocol: /^https?$/, error: 'expected a URL like "https://vault:8200"' }),
   namespace: nonEmpty.optional(),
   mount: nonEmpty.default('database'),
   auth: z.union([

@@ -13,6 +13,14 @@ export interface GrantPatch {
   readonly endedAt?: Date | null;
 }
 
+/** Fields a session may change after it started. */
+export type SessionPatch = Partial<Pick<SessionRecord, 'endedAt' | 'endReason' | 'bytesIn' | 'bytesOut' | 'statements'>>;
+
+/** A grant the reaper just ended, with the state it left: the `grant.expired` event records it. */
+export interface ExpiredGrant extends Grant {
+  readonly previousState: GrantState;
+}
+
 export interface GrantFilter {
   readonly state?: GrantState;
   readonly requester?: string;
@@ -84,6 +92,7 @@ export interface Store {
 
   insertGrant(grant: Grant): Promise<void>;
   getGrant(id: GrantId): Promise<Grant | undefined>;
+  /** Newest first (createdAt descending). */
   listGrants(filter?: GrantFilter): Promise<Grant[]>;
   /** Compare-and-set on `expectedVersion`; returns the updated grant, or undefined when someone else won. */
   updateGrant(id: GrantId, expectedVersion: number, patch: GrantPatch): Promise<Grant | undefined>;
@@ -95,7 +104,7 @@ export interface Store {
    * Atomically ends every open grant whose `expiresAt` ≤ now and returns them in their ended form. Safe with several
    * jitgate instances on one PostgreSQL store: each grant is returned to exactly one caller.
    */
-  endDueGrants(now: Date): Promise<Grant[]>;
+  endDueGrants(now: Date): Promise<ExpiredGrant[]>;
   countGrantsByState(): Promise<Record<GrantState, number>>;
 
   /** Links `events` to the chain head and appends them in one transaction; returns the stored records. */
@@ -107,8 +116,9 @@ export interface Store {
   readSessionEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredAuditEvent[]>;
 
   insertSession(session: SessionRecord): Promise<void>;
-  updateSession(id: SessionId, patch: Partial<Pick<SessionRecord, 'endedAt' | 'endReason' | 'bytesIn' | 'bytesOut' | 'statements'>>): Promise<void>;
+  updateSession(id: SessionId, patch: SessionPatch): Promise<void>;
   getSession(id: SessionId): Promise<SessionRecord | undefined>;
+  /** Newest first (startedAt descending); `since` keeps sessions started at or after it. */
   listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
 
   close(): Promise<void>;

@@ -1,0 +1,304 @@
+// The audit log producers talk to: events are completed (id, ts), redacted, made canonical and queued; one loop
+// delivers them in batches, store first (it assigns the chain position), then the stream. A failing sink never
+// loses an event: the batch stays at the head of the queue and is retried with backoff while `accepting()` tells
+// callers (under `on_failure: block`) to refuse new statements.
+import type { Logger } from 'pino';
+import type { PendingAuditEvent, StoredAuditEvent } from '../store/store.js';
+import type { AuditEvent, AuditEventInput, AuditLog } from './events.js';
+import { describeProblem, prepareEvent } from './prepare-event.js';
+import type { AuditDurability, AuditRecordSink, AuditStreamSink, ChainedAuditEvent } from './sinks/sink.js';
+
+export type AuditFailurePolicy = 'block' | 'continue';
+
+export interface BatchingAuditLogOptions {
+  readonly store: AuditRecordSink;
+  readonly stream: AuditStreamSink;
+  readonly durability: AuditDurability;
+  readonly onFailure: AuditFailurePolicy;
+  readonly batchMaxEvents: number;
+  readonly batchMaxDelayMs: number;
+  /** Operational messages (failures, recovery, shutdown): counts and error codes, never bodies or SQL. */
+  readonly logger?: Logger;
+  /** How long close() keeps delivering (and retrying) before it gives up. Default 10 s. */
+  readonly closeTimeoutMs?: number;
+  /** Retry delay after the first failure, doubled per failure up to `retryMaxDelayMs`. Defaults 50 ms and 5 s. */
+  readonly retryInitialDelayMs?: number;
+  readonly retryMaxDelayMs?: number;
+}
+
+export interface AuditLogStats {
+  /** Accepted but not yet in both sinks (including the batch in flight). */
+  readonly queued: number;
+  /** In both sinks. */
+  readonly written: number;
+  /** Failed delivery attempts since start. */
+  readonly failures: number;
+}
+
+export class AuditLogClosedError extends Error {
+  override readonly name = 'AuditLogClosedError';
+  constructor() {
+    super('audit log is closed');
+  }
+}
+
+export class AuditCloseTimeoutError extends Error {
+  override readonly name = 'AuditCloseTimeoutError';
+  constructor(readonly pending: number, timeoutMs: number) {
+    super(`audit log closed after ${timeoutMs} ms with ${pending} events not written`);
+  }
+}
+
+interface QueuedEvent {
+  readonly pending: PendingAuditEvent;
+  /** The redacted event the body was made from; the stream writes it next to the chain fields. */
+  readonly event: AuditEvent;
+  readonly delivered: Promise<void>;
+  readonly resolve: () => void;
+}
+
+interface Batch {
+  readonly items: readonly QueuedEvent[];
+  /** Set once the store holds the batch: a retry then repeats only the stream step. */
+  stored?: readonly StoredAuditEvent[];
+}
+
+export class BatchingAuditLog implements AuditLog {
+  readonly #store: AuditRecordSink;
+  readonly #stream: AuditStreamSink;
+  readonly #durability: AuditDurability;
+  readonly #onFailure: AuditFailurePolicy;
+  readonly #batchMaxEvents: number;
+  readonly #batchMaxDelayMs: number;
+  readonly #logger: Logger | undefined;
+  readonly #closeTimeoutMs: number;
+  readonly #retryInitialDelayMs: number;
+  readonly #retryMaxDelayMs: number;
+
+  #queue: QueuedEvent[] = [];
+  #inFlight: Batch | undefined;
+  #pumping = false;
+  #delayTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #wakeFromRetry: (() => void) | undefined;
+  #consecutiveFailures = 0;
+  #nextRetryDelayMs = 0;
+  #written = 0;
+  #failures = 0;
+  #closed = false;
+  #abandoned = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: BatchingAuditLogOptions) {
+    this.#store = options.store;
+    this.#stream = options.stream;
+    this.#durability = options.durability;
+    this.#onFailure = options.onFailure;
+    this.#batchMaxEvents = Math.max(1, options.batchMaxEvents);
+    this.#batchMaxDelayMs = Math.max(0, options.batchMaxDelayMs);
+    this.#logger = options.logger;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.#retryInitialDelayMs = options.retryInitialDelayMs ?? 50;
+    this.#retryMaxDelayMs = options.retryMaxDelayMs ?? 5_000;
+  }
+
+  /** Resolves once both sinks have the event; never rejects, except with AuditLogClosedError after close(). */
+  emit(input: AuditEventInput): Promise<void> {
+    if (this.#closed) return Promise.reject(new AuditLogClosedError());
+    const item = this.prepare(input);
+    this.#queue.push(item);
+    this.schedule();
+    return item.delivered;
+  }
+
+  accepting(): boolean {
+    if (this.#closed) return false;
+    return this.#onFailure === 'continue' || this.#consecutiveFailures === 0;
+  }
+
+  async flush(): Promise<void> {
+    const last = this.#queue[this.#queue.length - 1] ?? this.#inFlight?.items[this.#inFlight.items.length - 1];
+    if (last === undefined) return;
+    this.startPump();
+    await last.delivered;
+  }
+
+  /** Delivers what is queued, then closes the sinks; gives up after `closeTimeoutMs` with AuditCloseTimeoutError. */
+  close(): Promise<void> {
+    this.#closing ??= this.shutDown();
+    return this.#closing;
+  }
+
+  stats(): AuditLogStats {
+    return { queued: this.queuedCount(), written: this.#written, failures: this.#failures };
+  }
+
+  private prepare(input: AuditEventInput): QueuedEvent {
+    const { event, pending, problem } = prepareEvent(input);
+    if (problem !== undefined) {
+      this.#logger?.error({ type: input.type, problem }, 'audit event could not be serialized; recorded an alert instead');
+    }
+    let resolve: () => void = () => {};
+    const delivered = new Promise<void>((settle) => { resolve = settle; });
+    return { pending, event, delivered, resolve };
+  }
+
+  /** One timer for the whole batch, not one per event; a full batch goes at once. */
+  private schedule(): void {
+    // A running loop takes new events as soon as the batch in flight is done: that is the group commit.
+    if (this.#pumping) return;
+    if (this.#queue.length >= this.#batchMaxEvents) {
+      this.startPump();
+    } else {
+      this.#delayTimer ??= setTimeout(() => {
+        this.#delayTimer = undefined;
+        this.startPump();
+      }, this.#batchMaxDelayMs);
+    }
+  }
+
+  private startPump(): void {
+    if (this.#delayTimer !== undefined) {
+      clearTimeout(this.#delayTimer);
+      this.#delayTimer = undefined;
+    }
+    if (this.#pumping || this.#abandoned) return;
+    this.#pumping = true;
+    void this.pump();
+  }
+
+  /** The one delivery loop. It clears `#pumping` in the same turn it sees the queue empty, so no emit is stranded. */
+  private async pump(): Promise<void> {
+    try {
+      while (!this.#abandoned) {
+        const batch = this.#inFlight ?? this.takeBatch();
+        if (batch === undefined) return;
+        if (await this.deliver(batch)) this.finish(batch);
+        else await this.waitBeforeRetry();
+      }
+    } catch (error) {
+      // deliver() catches sink errors itself; this only keeps a bug here from becoming an unhandled rejection.
+      this.#logger?.error({ problem: describeProblem(error) }, 'audit delivery loop failed');
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  private takeBatch(): Batch | undefined {
+    if (this.#queue.length === 0) return undefined;
+    this.#inFlight = { items: this.#queue.splice(0, this.#batchMaxEvents) };
+    return this.#inFlight;
+  }
+
+  /** True when both sinks have the batch; false after a failure (logged), so the caller retries. Never throws. */
+  private async deliver(batch: Batch): Promise<boolean> {
+    let sink: 'store' | 'stream' = 'store';
+    try {
+      if (batch.stored === undefined) {
+        const stored = await this.#store.append(batch.items.map((item) => item.pending));
+        if (stored.length !== batch.items.length) throw new Error(`store sink returned ${stored.length} records for ${batch.items.length} events`);
+        batch.stored = stored;
+      }
+      sink = 'stream';
+      await this.#stream.write(chain(batch.items, batch.stored), this.#durability);
+      return true;
+    } catch (error) {
+      this.noteFailure(sink, error);
+      return false;
+    }
+  }
+
+  private finish(batch: Batch): void {
+    this.#inFlight = undefined;
+    this.#written += batch.items.length;
+    if (this.#consecutiveFailures > 0) {
+      this.#logger?.info({ failedAttempts: this.#consecutiveFailures, queued: this.queuedCount() }, 'audit sinks recovered');
+      this.#consecutiveFailures = 0;
+    }
+    for (const item of batch.items) item.resolve();
+  }
+
+  private noteFailure(sink: 'store' | 'stream', error: unknown): void {
+    this.#failures++;
+    this.#consecutiveFailures++;
+    this.#nextRetryDelayMs = this.#consecutiveFailures === 1
+      ? this.#retryInitialDelayMs
+      : Math.min(this.#nextRetryDelayMs * 2, this.#retryMaxDelayMs);
+    this.#logger?.warn({
+      sink, attempt: this.#consecutiveFailures, queued: this.queuedCount(), retryInMs: this.#nextRetryDelayMs,
+      accepting: this.accepting(), problem: describeProblem(error),
+    }, 'audit sink failed; events stay queued and will be retried');
+  }
+
+  private waitBeforeRetry(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wakeFromRetry = resolve;
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.#wakeFromRetry = undefined;
+        resolve();
+      }, this.#nextRetryDelayMs);
+    });
+  }
+
+  private async shutDown(): Promise<void> {
+    this.#closed = true;
+    const deadline = Date.now() + this.#closeTimeoutMs;
+    if (!(await settlesWithin(this.flush(), this.#closeTimeoutMs))) {
+      const pending = this.queuedCount();
+      this.abandon();
+      this.#logger?.error({ pending, timeoutMs: this.#closeTimeoutMs }, 'audit log closed with events not written');
+      // The sinks still get a short chance to release files; they are likely the reason we are here.
+      await settlesWithin(this.closeSinks(), Math.min(1_000, this.#closeTimeoutMs));
+      throw new AuditCloseTimeoutError(pending, this.#closeTimeoutMs);
+    }
+    if (!(await settlesWithin(this.closeSinks(), Math.max(0, deadline - Date.now())))) {
+      this.#logger?.error({ timeoutMs: this.#closeTimeoutMs }, 'audit sinks did not close in time');
+      throw new Error(`audit sinks did not close within ${this.#closeTimeoutMs} ms`);
+    }
+  }
+
+  private async closeSinks(): Promise<void> {
+    const results = await Promise.allSettled([this.#store.close(), this.#stream.close()]);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        this.#logger?.error({ problem: describeProblem(result.reason) }, 'audit sink failed to close');
+      }
+    }
+  }
+
+  /** Stops retrying for good: only close() does this, after its time is up. */
+  private abandon(): void {
+    this.#abandoned = true;
+    if (this.#delayTimer !== undefined) clearTimeout(this.#delayTimer);
+    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
+    this.#delayTimer = undefined;
+    this.#retryTimer = undefined;
+    this.#wakeFromRetry?.();
+    this.#wakeFromRetry = undefined;
+  }
+
+  private queuedCount(): number {
+    return this.#queue.length + (this.#inFlight?.items.length ?? 0);
+  }
+}
+
+function chain(items: readonly QueuedEvent[], stored: readonly StoredAuditEvent[]): ChainedAuditEvent[] {
+  const chained: ChainedAuditEvent[] = [];
+  items.forEach((item, index) => {
+    const record = stored[index];
+    if (record !== undefined) chained.push({ record, event: item.event });
+  });
+  return chained;
+}
+
+/** True when `work` settled within `ms`; the timer is cleared either way so it never holds the process open. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([work.then(() => true, () => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

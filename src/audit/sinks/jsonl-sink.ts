@@ -1,0 +1,124 @@
+// The SIEM stream: one JSON line per chained event, to a file or stdout, through pino's asynchronous
+// destination (sonic-boom). Under `durability: fsync` a batch resolves only after its bytes are written and the
+// file is fsynced — asynchronously, so the event loop never blocks on the disk.
+import { once } from 'node:events';
+import { fsync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import type { AuditDurability, AuditStreamSink, ChainedAuditEvent } from './sink.js';
+import { REDACTED } from '../secret.js';
+
+/** A second net under `redactEvent`: pino censors these even if a secret slipped past it. */
+export const STREAM_REDACT_PATHS = [
+  'token', 'password', 'secret', 'authorization', 'api_key', 'apiKey',
+  '*.token', '*.password', '*.secret', '*.authorization', '*.api_key', '*.apiKey',
+];
+
+/**
+ * pino always opens a line with the level member; an empty level object yields `{,` (invalid JSON), so the level
+ * slot carries a constant that tells consumers which stream and format version a line belongs to.
+ */
+export const STREAM_FORMAT_MEMBER = { jitgate: 'audit.v1' } as const;
+
+export interface JsonlAuditSinkOptions {
+  /** A file path (parent directories are created) or "-" for stdout. */
+  readonly file: string;
+  /** Operational messages only; never lines or bodies. */
+  readonly logger?: Logger;
+}
+
+type Destination = ReturnType<typeof pino.destination>;
+
+// Errors fsync raises for descriptors that cannot be synced (pipes, terminals): stdout under a supervisor.
+const UNSYNCABLE = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
+
+/** The line for one chained event: the event's own members plus `chain` (never an event member, so no collision). */
+export function toStreamLine({ record, event }: ChainedAuditEvent): Record<string, unknown> {
+  return { chain: { seq: record.seq, prev: record.prev, hash: record.hash }, ...event };
+}
+
+export class JsonlAuditSink implements AuditStreamSink {
+  readonly #destination: Destination;
+  readonly #lines: Logger;
+  /** Highest chain seq whose line is known written: a retried batch does not repeat those lines. */
+  #writtenSeq = 0;
+  #closing: Promise<void> | undefined;
+
+  /** Opens the destination and waits until it is ready, so a bad path fails at startup, not at the first event. */
+  static async open(options: JsonlAuditSinkOptions): Promise<JsonlAuditSink> {
+    const sink = JsonlAuditSink.create(options);
+    await once(sink.#destination, 'ready');
+    return sink;
+  }
+
+  /** Starts opening without waiting: an open failure then shows as failing batches (logged, retried). */
+  static create(options: JsonlAuditSinkOptions): JsonlAuditSink {
+    const destination = options.file === '-'
+      ? pino.destination({ dest: 1, sync: false })
+      : pino.destination({ dest: options.file, mkdir: true, sync: false });
+    return new JsonlAuditSink(destination, options.logger);
+  }
+
+  private constructor(destination: Destination, logger: Logger | undefined) {
+    this.#destination = destination;
+    // Without a listener an 'error' event would crash the process; batches see errors through their own waits.
+    destination.on('error', (error: NodeJS.ErrnoException) => {
+      logger?.warn({ err: { message: error.message, code: error.code } }, 'audit stream write failed');
+    });
+    this.#lines = pino({
+      base: null,
+      timestamp: false,
+      formatters: { level: () => STREAM_FORMAT_MEMBER },
+      redact: { paths: STREAM_REDACT_PATHS, censor: REDACTED },
+    }, destination);
+  }
+
+  async write(batch: readonly ChainedAuditEvent[], durability: AuditDurability): Promise<void> {
+    const fresh = batch.filter(({ record }) => record.seq > this.#writtenSeq);
+    const last = fresh[fresh.length - 1];
+    if (last !== undefined) {
+      for (const item of fresh) this.#lines.info(toStreamLine(item));
+      // The first line started an asynchronous write, so a 'drain' (everything written) or an 'error' follows.
+      await this.untilWritten();
+      this.#writtenSeq = last.record.seq;
+    }
+    if (durability === 'fsync') await this.fsyncDestination();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.endDestination();
+    return this.#closing;
+  }
+
+  private async endDestination(): Promise<void> {
+    const closed = once(this.#destination, 'close');
+    this.#destination.end();
+    await closed;
+  }
+
+  private untilWritten(): Promise<void> {
+    const destination = this.#destination;
+    return new Promise((resolve, reject) => {
+      const onDrain = (): void => {
+        destination.off('error', onError);
+        resolve();
+      };
+      const onError = (error: Error): void => {
+        destination.off('drain', onDrain);
+        reject(error);
+      };
+      destination.once('drain', onDrain);
+      destination.once('error', onError);
+    });
+  }
+
+  private fsyncDestination(): Promise<void> {
+    // sonic-boom keeps the descriptor in `fd` at runtime; its type declarations omit the field.
+    const { fd } = this.#destination as unknown as { readonly fd: number };
+    return new Promise((resolve, reject) => {
+      fsync(fd, (error) => {
+        if (error === null || UNSYNCABLE.has(error.code ?? '')) resolve();
+        else reject(error);
+      });
+    });
+  }
+}

@@ -1,0 +1,52 @@
+// `jitgate audit verify`: re-walk the hash chain, through the API or, with --config, straight from the store
+// (for an auditor who trusts the database file more than a running server).
+import type { Command } from 'commander';
+import { apiClientFor, print, printJson, withApiOptions } from '../context.js';
+import { SilentExit, EXIT_FAILED } from '../errors.js';
+import { loadConfigForCli } from '../load-config.js';
+
+/** What both paths report (docs/api.md `GET /v1/audit/verify`). */
+export interface ChainVerdict {
+  readonly ok: boolean;
+  readonly events: number;
+  readonly head?: { readonly seq: number; readonly hash: string } | null | undefined;
+  readonly firstBroken?: { readonly seq: number; readonly id: string; readonly reason: string } | null | undefined;
+}
+
+export function describeVerdict(verdict: ChainVerdict): string {
+  if (!verdict.ok) {
+    const broken = verdict.firstBroken;
+    return broken ? `audit chain BROKEN at event #${broken.seq} (${broken.id}): ${broken.reason}` : 'audit chain BROKEN';
+  }
+  const events = `${verdict.events} event${verdict.events === 1 ? '' : 's'}`;
+  return verdict.head ? `audit chain OK: ${events}, head ${verdict.head.hash}` : `audit chain OK: ${events}`;
+}
+
+/**
+ * Loads only what offline verification needs, and only when asked: a literal dynamic import is type-checked like a
+ * static one, but keeps the store drivers (and better-sqlite3's native module) out of every other CLI command.
+ */
+async function verifyOffline(configPath: string): Promise<ChainVerdict> {
+  const config = await loadConfigForCli(configPath);
+  const [{ openStore }, { verifyStoredChain }] = await Promise.all([import('../../store/open.js'), import('../../audit/verify.js')]);
+  const store = await openStore(config.store.url);
+  try {
+    return await verifyStoredChain(store, { batchSize: 1_000 });
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerAudit(program: Command): void {
+  const audit = program.command('audit').description('the tamper-evident audit trail');
+  withApiOptions(audit.command('verify'))
+    .description('re-walk the hash chain and report the first break (exit 1 if broken)')
+    .option('--config <file>', 'verify offline, reading the store named in this config instead of asking the server')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { readonly config?: string; readonly json?: boolean }, command: Command) => {
+      const verdict = options.config === undefined ? await apiClientFor(command).verifyAudit() : await verifyOffline(options.config);
+      if (options.json) printJson(verdict);
+      else print(describeVerdict(verdict));
+      if (!verdict.ok) throw new SilentExit(EXIT_FAILED);
+    });
+}

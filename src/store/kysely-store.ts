@@ -1,0 +1,250 @@
+// The Store over Kysely: one implementation for SQLite and PostgreSQL. What the dialects do differently (how the audit
+// chain is locked, whether row locks can be skipped) comes in as a small DialectHooks object from sqlite.ts/postgres.ts.
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { OPEN_GRANT_STATES, type Grant, type GrantDecision, type GrantState } from '../access/grant.js';
+import type { GrantId, SessionId } from '../access/ids.js';
+import { migrateToLatest } from './migrations.js';
+import {
+  ALL_GRANT_STATES, auditEventToRow, decisionToRow, grantPatchToColumns, grantToRow, parseGrantState, rowToAuditEvent,
+  rowToDecision, rowToGrant, rowToSession, sessionPatchToColumns, sessionToRow, toMs,
+} from './rows.js';
+import type {
+  AuditChainHead, ExpiredGrant, GrantFilter, GrantPatch, PendingAuditEvent, SessionFilter, SessionPatch, SessionRecord,
+  Store, StoredAuditEvent,
+} from './store.js';
+import type { Database, GrantsTable } from './tables.js';
+
+export interface DialectHooks {
+  readonly kind: Store['kind'];
+  /** Runs first inside the append transaction, so instances sharing the store extend the chain one at a time. */
+  lockAuditChain(trx: Transaction<Database>): Promise<void>;
+  /** PostgreSQL lets concurrent reapers skip each other's locked rows instead of queueing behind them. */
+  readonly skipLockedRows: boolean;
+}
+
+/** `prev` of the first event in the chain. */
+export const GENESIS_PREV = '0'.repeat(64);
+
+// 10 bound parameters per audit row: 500 rows stay far below SQLite's 32766 and PostgreSQL's 65535 parameter limits.
+const AUDIT_ROWS_PER_INSERT = 500;
+const IDS_PER_IN_LIST = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export class KyselyStore implements Store {
+  readonly kind: Store['kind'];
+
+  private constructor(private readonly db: Kysely<Database>, private readonly hooks: DialectHooks) {
+    this.kind = hooks.kind;
+  }
+
+  /** Migrates to the latest schema, then hands out the store; destroys `db` if migration fails. */
+  static async open(db: Kysely<Database>, hooks: DialectHooks): Promise<KyselyStore> {
+    try {
+      await migrateToLatest(db, hooks.kind);
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+    return new KyselyStore(db, hooks);
+  }
+
+  async insertGrant(grant: Grant): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('grants').values(grantToRow(grant)).execute();
+      if (grant.decisions.length > 0) {
+        await trx.insertInto('grant_decisions').values(grant.decisions.map((d) => decisionToRow(grant.id, d))).execute();
+      }
+    });
+  }
+
+  async getGrant(id: GrantId): Promise<Grant | undefined> {
+    const row = await this.db.selectFrom('grants').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : (await this.withDecisions(this.db, [row]))[0];
+  }
+
+  async listGrants(filter: GrantFilter = {}): Promise<Grant[]> {
+    let query = this.db.selectFrom('grants').selectAll();
+    if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+    if (filter.requester !== undefined) query = query.where('requester', '=', filter.requester);
+    if (filter.resource !== undefined) query = query.where('resource', '=', filter.resource);
+    query = query.orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    return this.withDecisions(this.db, await query.execute());
+  }
+
+  async updateGrant(id: GrantId, expectedVersion: number, patch: GrantPatch): Promise<Grant | undefined> {
+    const row = await this.db.updateTable('grants')
+      .set({ ...grantPatchToColumns(patch), version: expectedVersion + 1 })
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : (await this.withDecisions(this.db, [row]))[0];
+  }
+
+  async addDecision(id: GrantId, decision: GrantDecision): Promise<void> {
+    await this.db.insertInto('grant_decisions').values(decisionToRow(id, decision)).execute();
+  }
+
+  async nextGrantExpiry(): Promise<Date | undefined> {
+    const row = await this.db.selectFrom('grants')
+      .select((eb) => eb.fn.min('expires_at').as('next'))
+      .where('state', 'in', OPEN_GRANT_STATES)
+      .executeTakeFirst();
+    const next = row?.next;
+    return next === undefined || next === null ? undefined : new Date(Number(next));
+  }
+
+  async endDueGrants(now: Date): Promise<ExpiredGrant[]> {
+    const nowMs = toMs(now);
+    return this.db.transaction().execute(async (trx) => {
+      // Lock the due rows first (PostgreSQL: rows another reaper holds are skipped; SQLite: the transaction already
+      // holds the write lock), so each grant is ended, and returned, by exactly one caller.
+      let dueQuery = trx.selectFrom('grants').select(['id', 'state'])
+        .where('state', 'in', OPEN_GRANT_STATES)
+        .where('expires_at', '<=', nowMs);
+      if (this.hooks.skipLockedRows) dueQuery = dueQuery.forUpdate().skipLocked();
+      const due = await dueQuery.execute();
+      const previousStates = new Map(due.map((row) => [row.id, parseGrantState(row.state)]));
+
+      const ended: Selectable<GrantsTable>[] = [];
+      for (const ids of chunks([...previousStates.keys()], IDS_PER_IN_LIST)) {
+        const rows = await trx.updateTable('grants')
+          .set((eb) => ({ state: 'ended', end_reason: 'expired', ended_at: nowMs, version: eb('version', '+', 1) }))
+          .where('id', 'in', ids)
+          .where('state', 'in', OPEN_GRANT_STATES)
+          .returningAll()
+          .execute();
+        ended.push(...rows);
+      }
+      const grants = await this.withDecisions(trx, ended);
+      return grants.map((grant) => {
+        const previousState = previousStates.get(grant.id);
+        if (previousState === undefined) throw new Error(`store: ended grant ${grant.id} was not among the due grants`);
+        return { ...grant, previousState };
+      });
+    });
+  }
+
+  async countGrantsByState(): Promise<Record<GrantState, number>> {
+    const rows = await this.db.selectFrom('grants')
+      .select((eb) => ['state', eb.fn.countAll().as('count')])
+      .groupBy('state')
+      .execute();
+    const counts = Object.fromEntries(ALL_GRANT_STATES.map((state) => [state, 0])) as Record<GrantState, number>;
+    for (const row of rows) counts[parseGrantState(row.state)] = Number(row.count);
+    return counts;
+  }
+
+  async appendAuditEvents(
+    events: readonly PendingAuditEvent[],
+    link: (prev: string, body: string) => string,
+  ): Promise<StoredAuditEvent[]> {
+    if (events.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      await this.hooks.lockAuditChain(trx);
+      const head = await this.readHead(trx);
+      let seq = head?.seq ?? 0;
+      let prev = head?.hash ?? GENESIS_PREV;
+      const stored = events.map((event): StoredAuditEvent => {
+        seq += 1;
+        const hash = link(prev, event.body);
+        const { id, ts, type, grantId, sessionId, actor, body } = event; // exactly the stored fields, nothing the caller added
+        const record = { seq, id, ts, type, grantId, sessionId, actor, body, prev, hash };
+        prev = hash;
+        return record;
+      });
+      for (const batch of chunks(stored, AUDIT_ROWS_PER_INSERT)) {
+        await trx.insertInto('audit_events').values(batch.map(auditEventToRow)).execute();
+      }
+      return stored;
+    });
+  }
+
+  auditHead(): Promise<AuditChainHead | undefined> {
+    return this.readHead(this.db);
+  }
+
+  async readAuditEvents(afterSeq: number, limit: number): Promise<StoredAuditEvent[]> {
+    const rows = await this.db.selectFrom('audit_events').selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(rowToAuditEvent);
+  }
+
+  async readSessionEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredAuditEvent[]> {
+    const rows = await this.db.selectFrom('audit_events').selectAll()
+      .where('session_id', '=', sessionId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(rowToAuditEvent);
+  }
+
+  async insertSession(session: SessionRecord): Promise<void> {
+    await this.db.insertInto('sessions').values(sessionToRow(session)).execute();
+  }
+
+  async updateSession(id: SessionId, patch: SessionPatch): Promise<void> {
+    const columns = sessionPatchToColumns(patch);
+    if (Object.keys(columns).length === 0) return;
+    await this.db.updateTable('sessions').set(columns).where('id', '=', id).execute();
+  }
+
+  async getSession(id: SessionId): Promise<SessionRecord | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : rowToSession(row);
+  }
+
+  async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
+    let query = this.db.selectFrom('sessions').selectAll();
+    if (filter.grantId !== undefined) query = query.where('grant_id', '=', filter.grantId);
+    if (filter.resource !== undefined) query = query.where('resource', '=', filter.resource);
+    if (filter.user !== undefined) query = query.where('user_name', '=', filter.user);
+    if (filter.since !== undefined) query = query.where('started_at', '>=', toMs(filter.since));
+    query = query.orderBy('started_at', 'desc').orderBy('id', 'desc');
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    return (await query.execute()).map(rowToSession);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  private async readHead(executor: Executor): Promise<AuditChainHead | undefined> {
+    const row = await executor.selectFrom('audit_events').select(['seq', 'hash'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : { seq: row.seq, hash: row.hash };
+  }
+
+  /** Attaches each grant's decisions, in the order they were appended, with one query per chunk of grants. */
+  private async withDecisions(executor: Executor, rows: readonly Selectable<GrantsTable>[]): Promise<Grant[]> {
+    const decisions = new Map<string, GrantDecision[]>();
+    for (const ids of chunks(rows.map((row) => row.id), IDS_PER_IN_LIST)) {
+      const decisionRows = await executor.selectFrom('grant_decisions')
+        .select(['grant_id', 'actor', 'decision', 'comment', 'at'])
+        .where('grant_id', 'in', ids)
+        .orderBy('id', 'asc')
+        .execute();
+      for (const row of decisionRows) {
+        const list = decisions.get(row.grant_id) ?? [];
+        list.push(rowToDecision(row));
+        decisions.set(row.grant_id, list);
+      }
+    }
+    return rows.map((row) => rowToGrant(row, decisions.get(row.id) ?? []));
+  }
+
+}

@@ -1,0 +1,126 @@
+// The one migration history both dialects share. A migration may ask which dialect it runs on (for the few column
+// types that differ), but there is never a second history: a schema version means the same tables everywhere.
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Store } from './store.js';
+
+type StoreKind = Store['kind'];
+
+const MIGRATION_TABLE = 'jitgate_migration';
+const MIGRATION_LOCK_TABLE = 'jitgate_migration_lock';
+
+/** Applies every pending migration; safe on every start and, on PostgreSQL, from several instances at once. */
+export async function migrateToLatest<DB>(db: Kysely<DB>, kind: StoreKind): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(kind),
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`store migration ${failed ?? '(setup)'} failed: ${message}`, { cause: error });
+  }
+}
+
+function migrationProvider(kind: StoreKind): MigrationProvider {
+  return { getMigrations: () => Promise.resolve({ '001_initial': initial(kind) }) };
+}
+
+function initial(kind: StoreKind): Migration {
+  // SQLite makes only the exact type `integer primary key` an alias of the rowid (fast, auto-assigned); its integers
+  // are 64-bit anyway. PostgreSQL needs bigint for epoch milliseconds.
+  const int64 = kind === 'sqlite' ? 'integer' : 'bigint';
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.createTable('grants')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('resource', 'text', (col) => col.notNull())
+        .addColumn('role', 'text', (col) => col.notNull())
+        .addColumn('requester', 'text', (col) => col.notNull())
+        .addColumn('reason', 'text', (col) => col.notNull())
+        .addColumn('policy', 'text', (col) => col.notNull())
+        .addColumn('state', 'text', (col) => col.notNull())
+        .addColumn('end_reason', 'text')
+        .addColumn('ttl_seconds', int64, (col) => col.notNull())
+        .addColumn('approvals_required', 'integer', (col) => col.notNull())
+        .addColumn('approver_groups', 'text', (col) => col.notNull())
+        .addColumn('created_at', int64, (col) => col.notNull())
+        .addColumn('approved_at', int64)
+        .addColumn('activated_at', int64)
+        .addColumn('expires_at', int64, (col) => col.notNull())
+        .addColumn('ended_at', int64)
+        .addColumn('scram_sha256', 'text', (col) => col.notNull())
+        .addColumn('sha256_double', 'text', (col) => col.notNull())
+        .addColumn('sha1_double', 'text', (col) => col.notNull())
+        .addColumn('version', int64, (col) => col.notNull())
+        .addCheckConstraint('grants_state_check', sql`state in ('pending', 'approved', 'active', 'denied', 'ended')`)
+        .addCheckConstraint('grants_end_reason_check', sql`end_reason is null or end_reason in ('expired', 'revoked', 'cancelled')`)
+        .execute();
+      // The expiry scheduler and reaper ask "open grants by expiry" on every tick.
+      await db.schema.createIndex('grants_state_expires_at_idx').on('grants').columns(['state', 'expires_at']).execute();
+      await db.schema.createIndex('grants_requester_idx').on('grants').column('requester').execute();
+      await db.schema.createIndex('grants_created_at_idx').on('grants').column('created_at').execute();
+
+      await db.schema.createTable('grant_decisions')
+        .addColumn('id', int64, (col) => (kind === 'sqlite' ? col.primaryKey() : col.primaryKey().generatedByDefaultAsIdentity()))
+        .addColumn('grant_id', 'text', (col) => col.notNull().references('grants.id').onDelete('cascade'))
+        .addColumn('actor', 'text', (col) => col.notNull())
+        .addColumn('decision', 'text', (col) => col.notNull())
+        .addColumn('comment', 'text', (col) => col.notNull())
+        .addColumn('at', int64, (col) => col.notNull())
+        .addCheckConstraint('grant_decisions_decision_check', sql`decision in ('approve', 'deny')`)
+        .execute();
+      await db.schema.createIndex('grant_decisions_grant_id_idx').on('grant_decisions').columns(['grant_id', 'id']).execute();
+
+      // No foreign keys here: the audit trail outlives and precedes grants (auth failures name grants that never existed).
+      await db.schema.createTable('audit_events')
+        .addColumn('seq', int64, (col) => col.primaryKey())
+        .addColumn('id', 'text', (col) => col.notNull().unique())
+        .addColumn('ts', int64, (col) => col.notNull())
+        .addColumn('type', 'text', (col) => col.notNull())
+        .addColumn('grant_id', 'text')
+        .addColumn('session_id', 'text')
+        .addColumn('actor', 'text')
+        .addColumn('body', 'text', (col) => col.notNull())
+        .addColumn('prev', 'text', (col) => col.notNull())
+        .addColumn('hash', 'text', (col) => col.notNull())
+        .execute();
+      // (x, seq) rather than (x): every read of a grant's or session's events is paged by seq.
+      await db.schema.createIndex('audit_events_grant_id_idx').on('audit_events').columns(['grant_id', 'seq']).execute();
+      await db.schema.createIndex('audit_events_session_id_idx').on('audit_events').columns(['session_id', 'seq']).execute();
+      await db.schema.createIndex('audit_events_ts_idx').on('audit_events').column('ts').execute();
+      await db.schema.createIndex('audit_events_type_idx').on('audit_events').column('type').execute();
+
+      await db.schema.createTable('sessions')
+        .addColumn('id', 'text', (col) => col.primaryKey())
+        .addColumn('grant_id', 'text', (col) => col.notNull().references('grants.id'))
+        .addColumn('resource', 'text', (col) => col.notNull())
+        .addColumn('role', 'text', (col) => col.notNull())
+        .addColumn('user_name', 'text', (col) => col.notNull())
+        .addColumn('protocol', 'text', (col) => col.notNull())
+        .addColumn('client_address', 'text', (col) => col.notNull())
+        .addColumn('client_program', 'text')
+        .addColumn('tls', 'integer', (col) => col.notNull())
+        .addColumn('started_at', int64, (col) => col.notNull())
+        .addColumn('ended_at', int64)
+        .addColumn('end_reason', 'text')
+        .addColumn('bytes_in', int64, (col) => col.notNull())
+        .addColumn('bytes_out', int64, (col) => col.notNull())
+        .addColumn('statements', int64, (col) => col.notNull())
+        .addCheckConstraint('sessions_protocol_check', sql`protocol in ('postgres', 'mysql')`)
+        .addCheckConstraint('sessions_tls_check', sql`tls in (0, 1)`)
+        .execute();
+      await db.schema.createIndex('sessions_grant_id_idx').on('sessions').column('grant_id').execute();
+      await db.schema.createIndex('sessions_resource_idx').on('sessions').column('resource').execute();
+      await db.schema.createIndex('sessions_user_name_idx').on('sessions').column('user_name').execute();
+      await db.schema.createIndex('sessions_started_at_idx').on('sessions').column('started_at').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const table of ['sessions', 'audit_events', 'grant_decisions', 'grants']) {
+        await db.schema.dropTable(table).execute();
+      }
+    },
+  };
+}

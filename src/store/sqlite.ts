@@ -1,0 +1,73 @@
+// The embedded store: one better-sqlite3 connection behind Kysely. Good for one jitgate instance per file.
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import {
+  CompiledQuery, Kysely, SqliteAdapter, SqliteDriver, SqliteIntrospector, SqliteQueryCompiler,
+  type DatabaseConnection, type Dialect,
+} from 'kysely';
+import { KyselyStore, type DialectHooks } from './kysely-store.js';
+import type { Store } from './store.js';
+import type { Database } from './tables.js';
+
+/** `:memory:` opens a private in-memory database. */
+export const SQLITE_MEMORY = ':memory:';
+
+// How long a writer waits for another process's write lock. better-sqlite3 waits synchronously, so keep it short
+// enough not to stall the event loop noticeably, long enough to ride out a checkpoint or a big audit batch.
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Kysely's SQLite driver opens transactions with a deferred BEGIN: two processes could then both read the audit chain
+ * head and one fail with SQLITE_BUSY when upgrading to a write. BEGIN IMMEDIATE takes the write lock up front, so the
+ * second waits (busy_timeout) and then reads the head the first one wrote.
+ */
+class ImmediateTransactionDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+const sqliteHooks: DialectHooks = {
+  kind: 'sqlite',
+  // BEGIN IMMEDIATE already serialises writers across processes; within one process the driver has one connection.
+  lockAuditChain: () => Promise.resolve(),
+  skipLockedRows: false,
+};
+
+/** Creates the file 0600 (it holds token verifiers) inside a parent created on demand; SQLite gives -wal/-shm the same mode. */
+function prepareFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+    chmodSync(path, 0o600); // the umask may have narrowed the mode above, never widened it; this states it exactly
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Opens (creating if needed) the SQLite store at `location`, relative to the working directory, or `:memory:`. */
+export async function openSqliteStore(location: string): Promise<Store> {
+  const path = location === SQLITE_MEMORY ? SQLITE_MEMORY : resolve(location);
+  if (path !== SQLITE_MEMORY) prepareFile(path);
+  const sqlite = new SqliteDatabase(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL'); // with WAL: a power loss may drop the last commits, never corrupts the file
+    sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    sqlite.pragma('foreign_keys = ON');
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+  const dialect: Dialect = {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new ImmediateTransactionDriver({ database: sqlite }),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+  return KyselyStore.open(new Kysely<Database>({ dialect }), sqliteHooks);
+}

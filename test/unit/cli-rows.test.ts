@@ -1,0 +1,86 @@
+// What list and detail commands print, built from API objects: pure row builders and the request --json shape.
+import { describe, expect, it } from 'vitest';
+import type { CreatedGrant, Grant } from '../../src/cli/api-schemas.js';
+import { describeVerdict } from '../../src/cli/commands/audit.js';
+import { mysqlCommand, psqlCommand } from '../../src/cli/commands/connect.js';
+import { grantRows, resourceRows } from '../../src/cli/commands/grants.js';
+import { requestJson } from '../../src/cli/commands/request.js';
+import { sessionRows, statementRows } from '../../src/cli/commands/sessions.js';
+
+const now = new Date('2025-01-31T12:00:00.000Z');
+const minutesFromNow = (minutes: number): string => new Date(now.getTime() + minutes * 60_000).toISOString();
+
+const connection = {
+  protocol: 'mysql', host: 'localhost', port: 7306, user: 'g_abcdefghijklmnopqrst', password: 'tok-en', database: 'test',
+  url: 'mysql://g_abcdefghijklmnopqrst:tok-en@localhost:7306/test',
+} as const;
+
+const grant: Grant = {
+  id: 'g_abcdefghijklmnopqrst', resource: 'local-mysql', role: 'readonly', requester: 'dev', reason: 'INC-1', state: 'approved',
+  approvalsRequired: 0, approvals: [], expiresAt: minutesFromNow(29.5), endedAt: null, extra: 1,
+};
+
+describe('grants and resources', () => {
+  it('builds one row per grant', () => {
+    expect(grantRows([grant, { ...grant, id: 'g_2', state: 'ended', endReason: 'expired', endedAt: minutesFromNow(-3), reason: '' }], now)).toEqual([
+      ['g_abcdefghijklmnopqrst', 'local-mysql', 'readonly', 'dev', 'approved', 'in 29m', 'INC-1'],
+      ['g_2', 'local-mysql', 'readonly', 'dev', 'ended (expired)', 'ended 3m ago', ''],
+    ]);
+  });
+
+  it('lists roles with their max_ttl, whether given as text or seconds', () => {
+    expect(resourceRows([{ name: 'pg', protocol: 'postgres', database: 'app', roles: [{ name: 'ro', max_ttl: '8h' }, { name: 'rw', max_ttl: 5_400 }, { name: 'x' }] }]))
+      .toEqual([['pg', 'postgres', 'app', 'ro (8h), rw (1h30m), x']]);
+  });
+});
+
+describe('request --json', () => {
+  it('has exactly the documented fields, with state and expiry as last seen', () => {
+    const created: CreatedGrant = { ...grant, state: 'pending', token: 'tok-en', connection };
+    expect(requestJson(created, { ...grant, state: 'approved', expiresAt: 'later' })).toEqual({
+      id: grant.id, state: 'approved', expiresAt: 'later', token: 'tok-en', connection,
+    });
+  });
+});
+
+describe('connect', () => {
+  it('starts psql with the URL, and mariadb over TCP with each field', () => {
+    expect(psqlCommand({ ...connection, protocol: 'postgres', url: 'postgres://u:p@h:1/d' })).toEqual({ programs: ['psql'], args: ['postgres://u:p@h:1/d'] });
+    expect(mysqlCommand(connection)).toEqual({
+      programs: ['mariadb', 'mysql'],
+      args: ['--protocol=TCP', '-h', 'localhost', '-P', '7306', '-u', 'g_abcdefghijklmnopqrst', '--password=tok-en', 'test'],
+    });
+    expect(mysqlCommand({ ...connection, database: '' }).args.at(-1)).toBe('--password=tok-en');
+  });
+});
+
+describe('sessions', () => {
+  it('builds session rows from the API view', () => {
+    expect(sessionRows([
+      { id: 's_1', grant: 'g_1', resource: 'local-pg', user: 'dev', client: '127.0.0.1:5000', program: 'psql', startedAt: minutesFromNow(-10), endedAt: null, statements: 4 },
+      { id: 's_2', grantId: 'g_2', startedAt: minutesFromNow(-90), endedAt: minutesFromNow(-60), endReason: 'grant expired' },
+    ], now)).toEqual([
+      ['s_1', 'g_1', 'local-pg', 'dev', '127.0.0.1:5000 (psql)', '10m ago', 'open', '4'],
+      ['s_2', 'g_2', '', '', '', '1h30m ago', '1h ago (grant expired)', ''],
+    ]);
+  });
+
+  it('builds statement rows with outcome and duration', () => {
+    expect(statementRows([
+      { seq: 7, kind: 'query', sql: 'select 1', duration_us: 1234, rows: 1, tag: 'SELECT 1' },
+      { seq: 8, kind: 'bind_execute', sql: 'insert …', duration_us: 50, error: { code: '23505', message: 'duplicate key' } },
+    ])).toEqual([
+      ['7', 'query', '1.2ms', 'SELECT 1 (1 rows)', 'select 1'],
+      ['8', 'bind_execute', '0.1ms', 'ERROR 23505: duplicate key', 'insert …'],
+    ]);
+  });
+});
+
+describe('audit verify wording', () => {
+  it('reports an intact chain with its head and a broken one with the first break', () => {
+    expect(describeVerdict({ ok: true, events: 12, head: { seq: 12, hash: 'ab'.repeat(32) } })).toBe(`audit chain OK: 12 events, head ${'ab'.repeat(32)}`);
+    expect(describeVerdict({ ok: true, events: 0 })).toBe('audit chain OK: 0 events');
+    expect(describeVerdict({ ok: false, events: 4, firstBroken: { seq: 5, id: 'e_x', reason: 'hash mismatch' } }))
+      .toBe('audit chain BROKEN at event #5 (e_x): hash mismatch');
+  });
+});
