@@ -7,6 +7,7 @@ import { join } from 'node:path';
 const marker = 'dist/src/cli/index.js';
 
 function newestMtime(dir) {
+  if (!existsSync(dir)) return 0;
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
