@@ -1,0 +1,94 @@
+// Live sessions by grant (expiry fans out to every session of a grant) and the minted cancel keys that route a
+// CancelRequest on the proxy port to the right upstream backend (DESIGN §10: never forward the real key).
+import { randomBytes } from 'node:crypto';
+import type { GrantId } from '../access/ids.js';
+import type { Session, SessionEndReason } from './session.js';
+
+export interface UpstreamCancelTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly processId: number;
+  readonly secretKey: number;
+}
+
+export interface MintedCancelKey {
+  readonly processId: number;
+  readonly secretKey: number;
+}
+
+interface CancelEntry {
+  readonly session: Session;
+  readonly upstream: UpstreamCancelTarget;
+}
+
+const cancelKeyOf = (processId: number, secretKey: number): string => `${processId >>> 0}:${secretKey >>> 0}`;
+
+export class SessionRegistry {
+  private readonly byGrant = new Map<GrantId, Set<Session>>();
+  private readonly cancelKeys = new Map<string, CancelEntry>();
+  private readonly closedWaiters = new Map<Session, (() => void)[]>();
+
+  add(session: Session): void {
+    let sessions = this.byGrant.get(session.grant.id);
+    if (!sessions) this.byGrant.set(session.grant.id, (sessions = new Set()));
+    sessions.add(session);
+  }
+
+  /** Called once the session's sockets are closed: it no longer counts for its grant and its cancel key dies. */
+  remove(session: Session): void {
+    const sessions = this.byGrant.get(session.grant.id);
+    sessions?.delete(session);
+    if (sessions?.size === 0) this.byGrant.delete(session.grant.id);
+    for (const [key, entry] of this.cancelKeys) if (entry.session === session) this.cancelKeys.delete(key);
+    for (const wake of this.closedWaiters.get(session) ?? []) wake();
+    this.closedWaiters.delete(session);
+  }
+
+  sessionsOf(grantId: GrantId): Session[] {
+    return [...(this.byGrant.get(grantId) ?? [])];
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const sessions of this.byGrant.values()) total += sessions.size;
+    return total;
+  }
+
+  /**
+   * Ends every session of a grant and waits (bounded) until their engines have told the client and closed: the lease
+   * is revoked only after that, so clients see "grant expired" rather than a dropped connection.
+   */
+  async endGrant(grantId: GrantId, reason: SessionEndReason, timeoutMs: number): Promise<number> {
+    const sessions = this.sessionsOf(grantId);
+    const closed = sessions.map((session) => new Promise<void>((resolve) => {
+      const waiters = this.closedWaiters.get(session) ?? [];
+      waiters.push(resolve);
+      this.closedWaiters.set(session, waiters);
+    }));
+    for (const session of sessions) session.end(reason);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(closed),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    return sessions.length;
+  }
+
+  /** Mints a random key for the client; 64 random bits, so keys cannot be guessed to cancel someone else's query. */
+  mintCancelKey(session: Session, upstream: UpstreamCancelTarget): MintedCancelKey {
+    for (;;) {
+      const bytes = randomBytes(8);
+      const minted = { processId: bytes.readInt32BE(0), secretKey: bytes.readInt32BE(4) };
+      const key = cancelKeyOf(minted.processId, minted.secretKey);
+      if (this.cancelKeys.has(key)) continue;
+      this.cancelKeys.set(key, { session, upstream });
+      return minted;
+    }
+  }
+
+  /** The upstream backend a minted key stands for; unknown keys are ignored, as PostgreSQL does. */
+  lookupCancel(processId: number, secretKey: number): UpstreamCancelTarget | undefined {
+    return this.cancelKeys.get(cancelKeyOf(processId, secretKey))?.upstream;
+  }
+}
