@@ -1,0 +1,200 @@
+// The Postgres engine: one client connection from accept to close, as numbered steps (STYLE rule 9).
+//   1 negotiateTls + 2 readStartup → 3 authenticateGrant → session start → 4 acquireLease → 5 connectUpstream
+//   → 6 introduce (ParameterStatus, minted BackendKeyData, ReadyForQuery) → 7 relay → 8 teardown.
+// Every refusal is a protocol error naming its reason; every outcome is an audit event.
+import type { Socket } from 'node:net';
+import { encodeAuthenticationOk } from '../../../protocols/postgres/backend-auth.js';
+import { encodeErrorResponse, encodeNoticeResponse, type ErrorFields } from '../../../protocols/postgres/backend-error.js';
+import { encodeBackendKeyData, encodeParameterStatus, encodeReadyForQuery } from '../../../protocols/postgres/backend-status.js';
+import { fieldsForWireError, pgError, pgNotice } from '../../../protocols/postgres/sqlstate.js';
+import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import type { Grant } from '../../access/grant.js';
+import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
+import type { ResourceConfig } from '../../config/schema.js';
+import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
+import { ClientClosed } from './client-reader.js';
+import { authenticateGrant } from './authenticate.js';
+import type { PostgresEngineDeps } from './deps.js';
+import { PostgresRelay } from './relay.js';
+import { readStartup } from './startup-phase.js';
+import { PostgresTap } from './tap.js';
+import { connectUpstream, sendUpstreamCancel, UpstreamError, type UpstreamSession } from './upstream.js';
+
+/** A client must finish startup and authentication within this time (PostgreSQL's authentication_timeout is 60s). */
+const LOGIN_TIMEOUT_MS = 60_000;
+/** Startup parameters that are jitgate's to decide, never passed on. */
+const RESERVED_PARAMETERS = new Set(['user', 'database', 'replication']);
+
+const fatal = (fields: ErrorFields<'FATAL'>): Buffer => encodeErrorResponse(fields);
+
+function clientAddress(socket: Socket): string {
+  return `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
+}
+
+/** What the client is told when its session ends for `reason` (DESIGN §4 step 3). */
+function fatalFor(reason: SessionEndReason, grant: string): Buffer | undefined {
+  switch (reason.kind) {
+    case 'grant_expired': return fatal(pgError.grantExpired(grant));
+    case 'grant_revoked':
+    case 'ended_by_admin': return fatal(pgError.grantRevoked(grant));
+    case 'shutdown': return fatal(pgError.adminShutdown());
+    case 'protocol_error': return fatal(pgError.protocolViolation(reason.detail));
+    case 'audit_unavailable': return encodeErrorResponse(pgError.auditUnavailable('FATAL'));
+    case 'client_closed':
+    case 'upstream_closed': return undefined;
+  }
+}
+
+export class PostgresEngine {
+  constructor(private readonly deps: PostgresEngineDeps) {}
+
+  async handleConnection(socket: Socket): Promise<void> {
+    const address = clientAddress(socket);
+    const login = AbortSignal.any([AbortSignal.timeout(LOGIN_TIMEOUT_MS), this.deps.shutdown]);
+    const refuse = (fields: ErrorFields<'FATAL'>, target: Socket = socket): void => {
+      if (!target.destroyed) target.end(fatal(fields));
+    };
+
+    // Steps 1–2: TLS negotiation and the startup packet (or a CancelRequest).
+    let startup;
+    try {
+      startup = await readStartup(socket, login, this.deps.tls.context, this.deps.sessions);
+    } catch (error) {
+      if (error instanceof WireFormatError) refuse(fieldsForWireError(error));
+      else socket.destroy();
+      return;
+    }
+    if (startup.type === 'cancelled') return;
+    const { socket: client, reader, tls, parameters } = startup;
+    const user = parameters.user ?? '';
+    const authFailed = (reason: string, code: string): void => {
+      void this.deps.audit.emit({ type: 'session.auth_failed', protocol: 'postgres', client: address, user: user.slice(0, 64), reason, code });
+    };
+    if (this.deps.tls.require && !tls) {
+      authFailed('TLS required', '08004');
+      return refuse(pgError.tlsRequired(), client);
+    }
+    if (parameters.replication !== undefined && parameters.replication !== 'false' && parameters.replication !== 'off') {
+      authFailed('replication connection', '0A000');
+      return refuse(pgError.featureNotSupported('replication connections are not supported by jitgate') as ErrorFields<'FATAL'>, client);
+    }
+
+    // Step 3: authenticate the grant.
+    let auth;
+    try {
+      auth = await authenticateGrant((bytes) => client.write(bytes), reader, parameters, address, this.deps);
+    } catch (error) {
+      if (error instanceof WireFormatError) {
+        authFailed(`protocol violation: ${error.message}`, '08P01');
+        refuse(fieldsForWireError(error), client);
+      } else {
+        if (!(error instanceof ClientClosed)) this.deps.logger.warn({ err: error, client: address }, 'postgres login failed');
+        authFailed(error instanceof ClientClosed ? 'client closed during login' : 'login timed out', '08006');
+        client.destroy();
+      }
+      return;
+    }
+    if (!auth.ok) {
+      authFailed(auth.reason, auth.error.code);
+      return refuse(auth.error, client);
+    }
+    const leftover = reader.detach();
+    await this.runSession(client, leftover, tls, parameters, address, auth.grant, auth.resource);
+  }
+
+  private async runSession(client: Socket, leftover: Buffer, tls: boolean, parameters: Readonly<Record<string, string>>,
+    address: string, grant: Grant, resource: ResourceConfig): Promise<void> {
+    const { deps } = this;
+    const session = new Session({ grant, protocol: 'postgres', clientAddress: address, tls, program: parameters.application_name ?? null, shutdown: deps.shutdown });
+    deps.sessions.add(session);
+    const started = Date.now();
+    await deps.sessionRecords.insertSession({
+      id: session.id, grantId: grant.id, resource: resource.name, role: grant.role, user: grant.requester, protocol: 'postgres',
+      clientAddress: address, clientProgram: session.program, tls, startedAt: session.startedAt, endedAt: null, endReason: null,
+      bytesIn: 0, bytesOut: 0, statements: 0,
+    });
+    void deps.audit.emit({ type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'postgres',
+      user: grant.requester, client: address, tls, ...(session.program ? { program: session.program } : {}) });
+
+    const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'postgres',
+      parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes });
+    let upstream: UpstreamSession | undefined;
+    try {
+      // Step 4: the grant's one shared lease (issued at first use).
+      const lease = await deps.leases.acquire(grant);
+      await deps.grants.activate(grant);
+      // Step 5: log in upstream as the lease user.
+      const passThrough: Record<string, string> = {};
+      for (const [name, value] of Object.entries(parameters)) if (!RESERVED_PARAMETERS.has(name)) passThrough[name] = value;
+      upstream = await connectUpstream({ resource, user: lease.username, password: lease.password.reveal(), database: resource.database, parameters: passThrough }, session.signal);
+    } catch (error) {
+      const message = error instanceof UpstreamError ? error.message : `cannot obtain database credentials: ${error instanceof Error ? error.message : String(error)}`;
+      const told = session.isEnded ? fatalFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : fatal(pgError.upstreamUnavailable(message));
+      if (told) client.end(told);
+      else client.destroy();
+      session.end({ kind: 'upstream_closed', detail: message });
+      await this.endSession(session, recorder.count, started);
+      return;
+    }
+
+    // Step 6: introduce the session — the server's parameters, a minted cancel key, ready.
+    const minted = deps.sessions.mintCancelKey(session, { host: resource.host, port: resource.port, processId: upstream.processId, secretKey: upstream.secretKey });
+    const introduction = [encodeAuthenticationOk()];
+    for (const [name, value] of upstream.parameterStatus) introduction.push(encodeParameterStatus(name, value));
+    introduction.push(encodeBackendKeyData(minted.processId, minted.secretKey), encodeReadyForQuery('I'));
+    client.write(Buffer.concat(introduction));
+
+    // Step 7: relay until either side or the grant ends.
+    const tap = new PostgresTap(recorder);
+    const upstreamSession = upstream;
+    const relay = new PostgresRelay(client, upstream.socket, session, tap, {
+      auditAccepting: () => deps.audit.accepting(),
+      refusal: (status) => Buffer.concat([encodeErrorResponse(pgError.auditUnavailable()), encodeReadyForQuery(status)]),
+      onViolation: (detail, kind) => session.end(kind === 'audit' ? { kind: 'audit_unavailable' } : { kind: 'protocol_error', detail }),
+      cancelInFlight: () => { void sendUpstreamCancel(resource.host, resource.port, upstreamSession.processId, upstreamSession.secretKey); },
+    }, deps.maxMessageBytes);
+    const timers = this.scheduleExpiry(session, relay);
+    session.signal.addEventListener('abort', () => {
+      const reason = session.endReason ?? { kind: 'shutdown' };
+      if (reason.kind === 'client_closed' || reason.kind === 'upstream_closed') relay.shutdown();
+      else relay.close(fatalFor(reason, grant.id));
+    }, { once: true });
+    relay.start(leftover);
+    await relay.done;
+
+    // Step 8: teardown bookkeeping (the lease itself ends with the grant, DESIGN §4).
+    for (const timer of timers) clearTimeout(timer);
+    tap.abandon({ code: '57P01', message: `session ended: ${describeEndReason(session.endReason ?? { kind: 'shutdown' })}` });
+    await this.endSession(session, recorder.count, started);
+  }
+
+  /** The warning notice before the end, and a per-session safety net in case the grant's end event is late. */
+  private scheduleExpiry(session: Session, relay: PostgresRelay): NodeJS.Timeout[] {
+    const untilEnd = session.grant.expiresAt.getTime() - Date.now();
+    const timers: NodeJS.Timeout[] = [];
+    const warnIn = untilEnd - this.deps.warnBeforeMs;
+    if (warnIn > 0) {
+      timers.push(setTimeout(() => {
+        const seconds = (session.grant.expiresAt.getTime() - Date.now()) / 1000;
+        relay.notify(encodeNoticeResponse(pgNotice.expiryWarning(session.grant.id, seconds)));
+      }, warnIn));
+    }
+    timers.push(setTimeout(() => session.end({ kind: 'grant_expired' }), Math.max(0, untilEnd) + 2_000));
+    for (const timer of timers) timer.unref();
+    return timers;
+  }
+
+  private async endSession(session: Session, statements: number, started: number): Promise<void> {
+    const { deps } = this;
+    deps.sessions.remove(session);
+    const reason = describeEndReason(session.endReason ?? { kind: 'client_closed' });
+    try {
+      await deps.sessionRecords.updateSession(session.id, { endedAt: new Date(), endReason: reason, bytesIn: session.bytesIn, bytesOut: session.bytesOut, statements });
+    } catch (error) {
+      deps.logger.error({ err: error, session: session.id }, 'could not record the end of a session');
+    }
+    void deps.audit.emit({ type: 'session.ended', session: session.id, grant: session.grant.id, reason, bytesIn: session.bytesIn,
+      bytesOut: session.bytesOut, statements, durationMs: Date.now() - started });
+    deps.leases.released(session.grant, deps.sessions.sessionsOf(session.grant.id).length);
+  }
+}

@@ -1,0 +1,187 @@
+// Step 7: the relay. Each side gets exactly the bytes the other sent (STYLE rule 6); two frame scanners walk the same
+// bytes alongside for the tap. Backpressure is explicit: when a write returns false the other side pauses until
+// 'drain'. Closing happens only at a server message boundary, so the client never sees half a message followed by
+// jitgate's FATAL.
+import type { Socket } from 'node:net';
+import { FrontendCode } from '../../../protocols/postgres/codes.js';
+import { FrameScanner, typeTable } from '../../../protocols/postgres/frame-scanner.js';
+import { backendTypeLimits } from '../../../protocols/postgres/backend.js';
+import { frontendTypeLimits } from '../../../protocols/postgres/frontend.js';
+import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import type { Session } from '../../session/session.js';
+import { BACKEND_TAPPED, FRONTEND_TAPPED, type PostgresTap } from './tap.js';
+
+/** How long a closing session may wait for the server to reach a message boundary (after cancelling) before cutting. */
+const CLOSE_AT_BOUNDARY_TIMEOUT_MS = 1_500;
+
+const STATEMENT_TYPES = typeTable([FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute, FrontendCode.FunctionCall]);
+
+export interface RelayHooks {
+  /** False while the audit trail refuses events (`on_failure: block`). */
+  auditAccepting(): boolean;
+  /** The ErrorResponse + ReadyForQuery answering a refused Query, for the given transaction status. */
+  refusal(status: 'I' | 'T' | 'E'): Buffer;
+  /** The client broke the protocol or statements were refused mid-batch: the engine ends the session. */
+  onViolation(detail: string, kind: 'protocol' | 'audit'): void;
+  /** Sends a cancel for the statement in flight (teardown step 2). */
+  cancelInFlight(): void;
+}
+
+export class PostgresRelay {
+  private readonly frontend: FrameScanner;
+  private readonly backend: FrameScanner;
+  private closing: Buffer | undefined;
+  private finished = false;
+  private pendingNotice: Buffer | undefined;
+  private refusedInChunk = 0;
+  private messagesInChunk = 0;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private resolveDone!: () => void;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly upstream: Socket,
+    private readonly session: Session,
+    private readonly tap: PostgresTap,
+    private readonly hooks: RelayHooks,
+    maxMessageBytes: number,
+  ) {
+    this.done = new Promise((resolve) => { this.resolveDone = resolve; });
+    this.frontend = new FrameScanner({
+      maxMessageBytes,
+      wants: typeTable(FRONTEND_TAPPED),
+      typeLimits: frontendTypeLimits,
+      onMessage: (type, body, totalLength) => {
+        this.messagesInChunk++;
+        if (STATEMENT_TYPES[type] !== 0 && !this.hooks.auditAccepting()) {
+          this.refusedInChunk++;
+          return;
+        }
+        this.tap.onFrontend(type, body, totalLength);
+      },
+    });
+    this.backend = new FrameScanner({
+      maxMessageBytes: 0x7fffffff,
+      wants: typeTable(BACKEND_TAPPED),
+      typeLimits: backendTypeLimits,
+      onMessage: (type, body, totalLength) => this.tap.onBackend(type, body, totalLength),
+    });
+  }
+
+  start(clientLeftover: Buffer): void {
+    this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    this.upstream.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
+    this.client.on('close', () => this.session.end({ kind: 'client_closed' }));
+    this.upstream.on('close', () => this.session.end({ kind: 'upstream_closed' }));
+    this.client.on('end', () => this.upstream.end());
+    this.upstream.on('error', () => {});
+    this.client.on('error', () => {});
+    if (clientLeftover.length > 0) this.fromClient(clientLeftover);
+    this.client.resume();
+    this.upstream.resume();
+  }
+
+  /** Queues a NoticeResponse to be sent when the client is idle at a message boundary. */
+  notify(notice: Buffer): void {
+    this.pendingNotice = notice;
+    this.flushNotice();
+  }
+
+  /**
+   * Teardown steps 1–4: stop reading the client, cancel what runs, and send `fatal` at the next server boundary once
+   * the server is done (or after a bounded wait), then close both sockets.
+   */
+  close(fatal: Buffer | undefined): void {
+    if (this.closing || this.finished) return;
+    this.closing = fatal ?? Buffer.alloc(0);
+    this.client.pause();
+    this.upstream.resume();
+    if (!this.tap.idle) this.hooks.cancelInFlight();
+    if (this.tap.idle && this.backend.atBoundary) {
+      this.finish();
+      return;
+    }
+    this.closeTimer = setTimeout(() => this.finish(), CLOSE_AT_BOUNDARY_TIMEOUT_MS);
+  }
+
+  private fromClient(chunk: Buffer): void {
+    if (this.closing || this.finished) return;
+    this.session.bytesIn += chunk.length;
+    this.refusedInChunk = 0;
+    this.messagesInChunk = 0;
+    const wasIdle = this.tap.idle && this.backend.atBoundary;
+    try {
+      this.frontend.push(chunk);
+    } catch (error) {
+      if (!(error instanceof WireFormatError)) throw error;
+      this.hooks.onViolation(error.message, 'protocol');
+      return;
+    }
+    if (this.refusedInChunk > 0) {
+      // A lone Query from an idle client is answered in place and the session goes on; anything else (a pipelined
+      // batch) cannot be half-refused without desynchronising the server, so the session ends.
+      if (wasIdle && this.messagesInChunk === 1 && chunk[0] === FrontendCode.Query && this.frontend.atBoundary) {
+        this.client.write(this.hooks.refusal(this.tap.status));
+      } else {
+        this.hooks.onViolation('statements refused while the audit trail is unavailable', 'audit');
+      }
+      return;
+    }
+    if (!this.upstream.write(chunk)) {
+      this.client.pause();
+      this.upstream.once('drain', () => { if (!this.closing) this.client.resume(); });
+    }
+  }
+
+  private fromUpstream(chunk: Buffer): void {
+    if (this.finished) return;
+    this.session.bytesOut += chunk.length;
+    try {
+      this.backend.push(chunk);
+    } catch (error) {
+      if (!(error instanceof WireFormatError)) throw error;
+      this.client.write(chunk);
+      this.session.end({ kind: 'upstream_closed', detail: `malformed server message: ${error.message}` });
+      return;
+    }
+    if (this.closing && this.tap.idle && this.backend.atBoundary) {
+      this.client.write(chunk);
+      this.finish();
+      return;
+    }
+    if (!this.client.write(chunk)) {
+      this.upstream.pause();
+      this.client.once('drain', () => this.upstream.resume());
+    }
+    this.flushNotice();
+  }
+
+  private flushNotice(): void {
+    if (!this.pendingNotice || this.closing || !this.tap.idle || !this.backend.atBoundary) return;
+    this.client.write(this.pendingNotice);
+    this.pendingNotice = undefined;
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    // Only at a boundary may jitgate's own message follow the server's bytes.
+    if (this.closing && this.closing.length > 0 && this.backend.atBoundary && !this.client.destroyed) this.client.end(this.closing);
+    else this.client.end();
+    this.upstream.destroy();
+    let open = 2;
+    const closed = (): void => { if (--open === 0) this.resolveDone(); };
+    if (this.client.closed) closed(); else this.client.once('close', closed);
+    if (this.upstream.closed) closed(); else this.upstream.once('close', closed);
+    // A client that never reads must not hold the session open.
+    setTimeout(() => this.client.destroy(), 5_000).unref();
+  }
+
+  /** The session ended by itself (client or server closed): close the other side too. */
+  shutdown(): void {
+    this.closing ??= Buffer.alloc(0);
+    this.finish();
+  }
+}

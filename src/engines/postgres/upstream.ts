@@ -1,0 +1,220 @@
+// Step 5 of a Postgres session: log in to the real database as the lease user. pg-protocol parses the backend's
+// handshake messages; after ReadyForQuery the raw socket is handed to the relay and pg-protocol is out of the way.
+import { createHash, randomBytes } from 'node:crypto';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { serialize } from 'pg-protocol';
+import { Parser } from 'pg-protocol/dist/parser.js';
+import type { BackendMessage } from 'pg-protocol/dist/messages.js';
+import { scramClientFinal, scramClientFirst, scramServerFinalValid } from '../../../protocols/postgres/scram-client.js';
+import type { ResourceConfig } from '../../config/schema.js';
+import { upstreamTlsOptional, upstreamTlsOptions } from '../../net/tls.js';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface UpstreamLogin {
+  readonly resource: ResourceConfig;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /** Startup parameters from the client worth passing on (application_name, DateStyle, options, …). */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+export interface UpstreamSession {
+  readonly socket: Socket;
+  readonly tls: boolean;
+  /** ParameterStatus pairs in the order the server sent them, relayed to the client verbatim. */
+  readonly parameterStatus: readonly (readonly [string, string])[];
+  readonly processId: number;
+  readonly secretKey: number;
+}
+
+/** The database refused the login or the connection: `fields` are its ErrorResponse, for the client to see. */
+export class UpstreamError extends Error {
+  constructor(message: string, readonly code: string | undefined, readonly severity: string | undefined) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+function connectTcp(host: string, port: number, signal: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port, noDelay: true });
+    const fail = (error: Error): void => {
+      socket.destroy();
+      reject(new UpstreamError(`cannot reach ${host}:${port}: ${error.message}`, '08006', 'FATAL'));
+    };
+    const timer = setTimeout(() => fail(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
+    const onAbort = (): void => fail(new Error('session ended'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}
+
+function readOneByte(socket: Socket): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      socket.off('error', onError);
+      socket.off('data', onData);
+      socket.pause();
+      // A server answers SSLRequest with exactly one byte; anything more is a protocol violation (CVE-2021-23222).
+      if (chunk.length !== 1) reject(new UpstreamError('upstream sent unexpected bytes after SSLRequest', '08P01', 'FATAL'));
+      else resolve(chunk[0] as number);
+    };
+    const onError = (error: Error): void => reject(new UpstreamError(`upstream TLS negotiation failed: ${error.message}`, '08006', 'FATAL'));
+    socket.on('data', onData);
+    socket.once('error', onError);
+  });
+}
+
+async function negotiateTls(socket: Socket, resource: ResourceConfig): Promise<{ socket: Socket; tls: boolean }> {
+  const options = upstreamTlsOptions(resource);
+  if (!options) return { socket, tls: false };
+  socket.write(serialize.requestSsl());
+  const answer = await readOneByte(socket);
+  if (answer === 0x4e /* N */) {
+    if (upstreamTlsOptional(resource.tls.mode)) return { socket, tls: false };
+    socket.destroy();
+    throw new UpstreamError(`resource ${resource.name} requires TLS (tls.mode ${resource.tls.mode}) but the server does not offer it`, '08004', 'FATAL');
+  }
+  if (answer !== 0x53 /* S */) throw new UpstreamError('upstream answered SSLRequest with neither S nor N', '08P01', 'FATAL');
+  return new Promise((resolve, reject) => {
+    const secure = tlsConnect({ ...options, socket });
+    secure.once('secureConnect', () => {
+      secure.off('error', onError);
+      resolve({ socket: secure, tls: true });
+    });
+    const onError = (error: Error): void => {
+      secure.destroy();
+      reject(new UpstreamError(`TLS to ${resource.name} failed: ${error.message}`, '08006', 'FATAL'));
+    };
+    secure.once('error', onError);
+  });
+}
+
+const md5Hex = (text: string | Buffer): string => createHash('md5').update(text).digest('hex');
+
+/** Runs the startup/auth exchange and resolves at ReadyForQuery with what the client must be told. */
+function login(socket: Socket, tls: boolean, request: UpstreamLogin): Promise<UpstreamSession> {
+  return new Promise((resolve, reject) => {
+    const parser = new Parser();
+    const parameterStatus: (readonly [string, string])[] = [];
+    let processId = 0;
+    let secretKey = 0;
+    let scram: { first: ReturnType<typeof scramClientFirst>; final?: ReturnType<typeof scramClientFinal> } | undefined;
+    let settled = false;
+
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      if (error) {
+        socket.destroy();
+        reject(error);
+      } else {
+        socket.pause();
+        resolve({ socket, tls, parameterStatus, processId, secretKey });
+      }
+    };
+
+    const onMessage = (message: BackendMessage): void => {
+      const fields = message as BackendMessage & Record<string, unknown>;
+      switch (message.name) {
+        case 'authenticationCleartextPassword':
+          socket.write(serialize.password(request.password));
+          return;
+        case 'authenticationMD5Password': {
+          const salt = fields.salt as Buffer;
+          socket.write(serialize.password(`md5${md5Hex(Buffer.concat([Buffer.from(md5Hex(request.password + request.user)), salt]))}`));
+          return;
+        }
+        case 'authenticationSASL': {
+          const mechanisms = Array.isArray(fields.mechanisms) ? (fields.mechanisms as string[]) : [];
+          if (!mechanisms.includes('SCRAM-SHA-256')) return finish(new UpstreamError(`upstream offers no supported SASL mechanism (${mechanisms.join(', ')})`, '28000', 'FATAL'));
+          scram = { first: scramClientFirst(randomBytes(18).toString('base64')) };
+          socket.write(serialize.sendSASLInitialResponseMessage('SCRAM-SHA-256', scram.first.message));
+          return;
+        }
+        case 'authenticationSASLContinue': {
+          if (!scram) return finish(new UpstreamError('upstream sent SASLContinue out of order', '08P01', 'FATAL'));
+          scram.final = scramClientFinal(scram.first, String(fields.data), request.password);
+          socket.write(serialize.sendSCRAMClientFinalMessage(scram.final.message));
+          return;
+        }
+        case 'authenticationSASLFinal':
+          if (!scram?.final || !scramServerFinalValid(scram.final, String(fields.data))) {
+            return finish(new UpstreamError('upstream failed to prove the SCRAM server signature', '28000', 'FATAL'));
+          }
+          return;
+        case 'authenticationOk':
+          return;
+        case 'parameterStatus':
+          parameterStatus.push([String(fields.parameterName), String(fields.parameterValue)]);
+          return;
+        case 'backendKeyData':
+          processId = Number(fields.processID);
+          secretKey = Number(fields.secretKey);
+          return;
+        case 'readyForQuery':
+          return finish();
+        case 'error': {
+          const code = typeof fields.code === 'string' ? fields.code : undefined;
+          const severity = typeof fields.severity === 'string' ? fields.severity : undefined;
+          return finish(new UpstreamError(String(fields.message ?? 'upstream refused the login'), code, severity));
+        }
+        case 'notice':
+          return;
+        default:
+          return finish(new UpstreamError(`unexpected ${message.name} during upstream login`, '08P01', 'FATAL'));
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      try {
+        parser.parse(chunk, onMessage);
+      } catch (error) {
+        finish(new UpstreamError(`malformed upstream handshake: ${error instanceof Error ? error.message : String(error)}`, '08P01', 'FATAL'));
+      }
+    };
+    const onError = (error: Error): void => finish(new UpstreamError(`upstream connection failed: ${error.message}`, '08006', 'FATAL'));
+    const onClose = (): void => finish(new UpstreamError('upstream closed the connection during login', '08006', 'FATAL'));
+
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.resume();
+    socket.write(serialize.startup({ ...request.parameters, user: request.user, database: request.database }));
+  });
+}
+
+export async function connectUpstream(request: UpstreamLogin, signal: AbortSignal): Promise<UpstreamSession> {
+  const tcp = await connectTcp(request.resource.host, request.resource.port, signal);
+  const { socket, tls } = await negotiateTls(tcp, request.resource);
+  const abort = (): void => { socket.destroy(); };
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    return await login(socket, tls, request);
+  } finally {
+    signal.removeEventListener('abort', abort);
+  }
+}
+
+/** Sends a CancelRequest for `processId/secretKey` on a fresh connection (plain TCP, as libpq does). */
+export function sendUpstreamCancel(host: string, port: number, processId: number, secretKey: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host, port });
+    const done = (): void => { socket.destroy(); resolve(); };
+    socket.setTimeout(5_000, done);
+    socket.once('error', done);
+    socket.once('connect', () => socket.end(serialize.cancel(processId, secretKey)));
+    socket.once('close', done);
+  });
+}
