@@ -20,10 +20,13 @@ export interface FrameScannerOptions {
   /**
    * Which types have their body delivered: a predicate (asked once per type byte, at construction), or a 256-entry
    * table indexed by type byte, non-zero meaning wanted, which the scanner reads live (a change applies from the
-   * next header on).
+   * next header on). A table built once (`typeTable`) and shared by every session costs nothing per scanner.
    */
   readonly wants: ((type: number) => boolean) | Uint8Array;
-  /** Lower caps for particular types, same unit as `maxMessageBytes` (e.g. control messages, as the server does). */
+  /**
+   * Lower caps for particular types, same unit as `maxMessageBytes` (e.g. control messages, as the server does).
+   * Treat the object as immutable: its table is built once and cached.
+   */
   readonly typeLimits?: Readonly<Partial<Record<number, number>>>;
   /** A gathering buffer larger than this is released after its message (idle sessions stay small). Default 8 KiB. */
   readonly retainBytes?: number;
@@ -37,6 +40,29 @@ export function typeTable(types: Iterable<number>): Uint8Array {
   return table;
 }
 
+// Two scanners per session: a 1 KiB table each would be a tenth of the idle-session budget (DESIGN §8), so tables
+// are built once per (typeLimits object, maximum) and shared.
+const limitTables = new WeakMap<object, Map<number, Uint32Array>>();
+
+function limitTable(typeLimits: Readonly<Partial<Record<number, number>>>, max: number): Uint32Array {
+  let byMax = limitTables.get(typeLimits);
+  if (byMax === undefined) {
+    byMax = new Map();
+    limitTables.set(typeLimits, byMax);
+  }
+  let table = byMax.get(max);
+  if (table === undefined) {
+    table = new Uint32Array(256).fill(max);
+    for (const [key, limit] of Object.entries(typeLimits)) {
+      const type = Number(key);
+      if (!Number.isInteger(type) || type < 0 || type > 255 || limit === undefined) continue;
+      table[type] = Math.max(pgLimits.messageMinLength, Math.min(max, limit));
+    }
+    byMax.set(max, table);
+  }
+  return table;
+}
+
 const HEADER = 0;
 const SKIP = 1;
 const GATHER = 2;
@@ -45,7 +71,9 @@ const MIN_GATHER_CAPACITY = 256;
 
 export class FrameScanner {
   private readonly wanted: Uint8Array;
-  private readonly limits: Uint32Array;
+  /** Per-type caps, shared between scanners built from the same `typeLimits` and maximum; undefined: the maximum for all. */
+  private readonly limits: Uint32Array | undefined;
+  private readonly maxMessageBytes: number;
   private readonly retainBytes: number;
   private readonly onMessage: FrameHandler;
 
@@ -74,12 +102,8 @@ export class FrameScanner {
       if (wants.length !== 256) throw new RangeError(`wants table must have 256 entries, got ${wants.length}`);
       this.wanted = wants;
     }
-    this.limits = new Uint32Array(256).fill(max);
-    for (const [key, limit] of Object.entries(options.typeLimits ?? {})) {
-      const type = Number(key);
-      if (!Number.isInteger(type) || type < 0 || type > 255 || limit === undefined) continue;
-      this.limits[type] = Math.max(pgLimits.messageMinLength, Math.min(max, limit));
-    }
+    this.maxMessageBytes = max;
+    this.limits = options.typeLimits === undefined ? undefined : limitTable(options.typeLimits, max);
     this.retainBytes = options.retainBytes ?? 8192;
     this.onMessage = options.onMessage;
   }
@@ -147,7 +171,7 @@ export class FrameScanner {
       if (declared < pgLimits.messageMinLength) {
         throw this.fail(`message ${describeMessageType(type)} declares length ${declared}, below the minimum of 4`);
       }
-      const limit = this.limits[type] as number;
+      const limit = this.limits === undefined ? this.maxMessageBytes : (this.limits[type] as number);
       if (declared > limit) {
         throw this.fail(`message ${describeMessageType(type)} declares length ${declared}, over the limit of ${limit}`);
       }

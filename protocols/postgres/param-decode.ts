@@ -230,19 +230,20 @@ export function formatNumeric(bytes: Uint8Array): string {
     if (digit < 0 || digit > 9999) throw new WireFormatError(`binary numeric: invalid digit ${digit}`);
     digits[i] = digit;
   }
-  const groupAt = (index: number): number => (index >= 0 && index < ndigits ? (digits[index] as number) : 0);
-
-  // Integer part: groups 0..weight, the first one without leading zeros (leading zero groups vanish entirely).
+  // Integer part: groups 0..weight (groups past the last digit are zero), leading zeros suppressed. Zero runs use
+  // repeat(), so a hostile weight of 32767 costs one allocation, not 32767 concatenations.
   let integer = '';
-  for (let index = 0; index <= weight; index++) {
-    const group = groupAt(index);
+  const lastIntegerDigit = Math.min(weight, ndigits - 1);
+  for (let index = 0; index <= lastIntegerDigit; index++) {
+    const group = digits[index] as number;
     integer += integer === '' ? (group === 0 ? '' : String(group)) : pad(group, 4);
   }
+  if (integer !== '' && weight > lastIntegerDigit) integer += '0000'.repeat(weight - lastIntegerDigit);
   if (integer === '') integer = '0';
-  // Fraction: the groups after the point, as many decimal digits as dscale, truncated.
-  let fraction = '';
-  for (let index = weight + 1; fraction.length < dscale; index++) fraction += pad(groupAt(index), 4);
-  fraction = fraction.slice(0, dscale);
+  // Fraction: the groups after the point (zero groups before the first digit when weight < -1), truncated to dscale.
+  let fraction = weight + 1 < 0 ? '0000'.repeat(Math.min(-(weight + 1), Math.ceil(dscale / 4))) : '';
+  for (let index = Math.max(0, weight + 1); index < ndigits && fraction.length < dscale; index++) fraction += pad(digits[index] as number, 4);
+  fraction = fraction.padEnd(dscale, '0').slice(0, dscale);
   const isZero = /^0*$/.test(integer) && /^0*$/.test(fraction);
   return `${sign === NUMERIC_NEG && !isZero ? '-' : ''}${integer}${dscale > 0 ? `.${fraction}` : ''}`;
 }

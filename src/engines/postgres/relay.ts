@@ -14,6 +14,8 @@ import { BACKEND_TAPPED, FRONTEND_TAPPED, type PostgresTap } from './tap.js';
 /** How long a closing session may wait for the server to reach a message boundary (after cancelling) before cutting. */
 const CLOSE_AT_BOUNDARY_TIMEOUT_MS = 1_500;
 
+const FRONTEND_WANTS = typeTable(FRONTEND_TAPPED);
+const BACKEND_WANTS = typeTable(BACKEND_TAPPED);
 const STATEMENT_TYPES = typeTable([FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute, FrontendCode.FunctionCall]);
 
 export interface RelayHooks {
@@ -50,7 +52,7 @@ export class PostgresRelay {
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
     this.frontend = new FrameScanner({
       maxMessageBytes,
-      wants: typeTable(FRONTEND_TAPPED),
+      wants: FRONTEND_WANTS,
       typeLimits: frontendTypeLimits,
       onMessage: (type, body, totalLength) => {
         this.messagesInChunk++;
@@ -63,7 +65,7 @@ export class PostgresRelay {
     });
     this.backend = new FrameScanner({
       maxMessageBytes: 0x7fffffff,
-      wants: typeTable(BACKEND_TAPPED),
+      wants: BACKEND_WANTS,
       typeLimits: backendTypeLimits,
       onMessage: (type, body, totalLength) => this.tap.onBackend(type, body, totalLength),
     });
