@@ -1,0 +1,195 @@
+// Statement templates, lease user names and passwords of the builtin broker. Expected strings are written out by
+// hand from VAULT.md §2 (template syntax, Go's `2006-01-02 15:04:05-0700` layout) and the engines' name limits.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { grantSuffix, newGrantId, type GrantId } from '../../src/access/ids.js';
+import { parseConfigText } from '../../src/config/load.js';
+import type { ResourceConfig } from '../../src/config/schema.js';
+import {
+  builtinLeaseId, generatePassword, grantSuffixOfUsername, leaseUsername, PASSWORD_ALPHABET,
+} from '../../src/credentials/builtin/lease-user.js';
+import { ceilToSecond, formatExpiration, renderStatements, validateRoleTemplates } from '../../src/credentials/builtin/templates.js';
+
+const GRANT = 'g_abcdefghijklmnopqrst' as GrantId;
+const PASSWORD = 'Pw0123456789abcdefghijklmnopqrsT';
+const AT = new Date(Date.UTC(2026, 2, 1, 14, 5, 9, 250));
+
+describe('renderStatements', () => {
+  it('fills name, username, password and expiration as plain text', () => {
+    const rendered = renderStatements('creation_statements', [
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{username}}"; COMMENT ON ROLE "{{name}}" IS 'jitgate'`,
+    ], { name: 'jg_readonly_abcdefghijklmnopqrst', password: PASSWORD, expiration: AT });
+    expect(rendered).toEqual([
+      `CREATE ROLE "jg_readonly_abcdefghijklmnopqrst" WITH LOGIN PASSWORD 'Pw0123456789abcdefghijklmnopqrsT' VALID UNTIL '2026-03-01 14:05:09+0000'`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA public TO "jg_readonly_abcdefghijklmnopqrst"; COMMENT ON ROLE "jg_readonly_abcdefghijklmnopqrst" IS 'jitgate'`,
+    ]);
+  });
+
+  it('renders MySQL accounts the same way', () => {
+    expect(renderStatements('creation_statements', ["CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'"], { name: 'jg_ro_x', password: PASSWORD }))
+      .toEqual(["CREATE USER 'jg_ro_x'@'%' IDENTIFIED BY 'Pw0123456789abcdefghijklmnopqrsT'"]);
+  });
+
+  it('refuses a value outside its safe alphabet, without echoing it', () => {
+    const render = (name: string, password: string) => () =>
+      renderStatements('creation_statements', ["CREATE USER '{{name}}' IDENTIFIED BY '{{password}}'"], { name, password });
+    expect(render(`x'; DROP USER root; --`, PASSWORD)).toThrow('value for {{name}} is outside its safe alphabet');
+    expect(render('jg_ok', `${PASSWORD}'`)).toThrow('value for {{password}} is outside its safe alphabet');
+    try {
+      render('jg_ok', `${PASSWORD}'`)();
+    } catch (error) {
+      expect(String(error)).not.toContain(PASSWORD);
+    }
+  });
+
+  it('refuses placeholders a list cannot know', () => {
+    expect(() => renderStatements('revocation_statements', ["ALTER USER '{{name}}' PASSWORD '{{password}}'"], { name: 'jg_x', password: PASSWORD }))
+      .toThrow('revocation_statements: {{password}} cannot be rendered here');
+    expect(() => renderStatements('creation_statements', ['CREATE ROLE "{{nmae}}"'], { name: 'jg_x' })).toThrow('{{nmae}}');
+  });
+});
+
+describe('expiration', () => {
+  it("uses Go's 2006-01-02 15:04:05-0700 layout in UTC", () => {
+    expect(formatExpiration(AT)).toBe('2026-03-01 14:05:09+0000');
+    expect(formatExpiration(new Date(Date.UTC(2027, 11, 31, 23, 59, 59)))).toBe('2027-12-31 23:59:59+0000');
+    expect(formatExpiration(new Date('2026-07-04T00:00:00-07:00'))).toBe('2026-07-04 07:00:00+0000');
+  });
+
+  it('rounds up to the second, so the database never ends the user before the lease', () => {
+    expect(ceilToSecond(AT).toISOString()).toBe('2026-03-01T14:05:10.000Z');
+    expect(ceilToSecond(new Date('2026-03-01T14:05:09.000Z')).toISOString()).toBe('2026-03-01T14:05:09.000Z');
+  });
+});
+
+describe('lease user names', () => {
+  it('is jg_<role>_<grant suffix>', () => {
+    expect(leaseUsername('postgres', 'readonly', GRANT)).toBe('jg_readonly_abcdefghijklmnopqrst');
+    expect(leaseUsername('mysql', 'ro', GRANT)).toBe('jg_ro_abcdefghijklmnopqrst');
+    expect(builtinLeaseId('orders-pg', 'jg_readonly_abcdefghijklmnopqrst')).toBe('builtin/orders-pg/jg_readonly_abcdefghijklmnopqrst');
+  });
+
+  it('cuts the role so a MySQL name is exactly 32 characters, and keeps PostgreSQL names within 63', () => {
+    const mysql = leaseUsername('mysql', 'reporting_team_x', GRANT);
+    expect(mysql).toBe('jg_reportin_abcdefghijklmnopqrst');
+    expect(mysql).toHaveLength(32);
+    const pg = leaseUsername('postgres', 'reporting_team_x', GRANT);
+    expect(pg).toBe('jg_reporting_team_x_abcdefghijklmnopqrst');
+    expect(Buffer.byteLength(leaseUsername('postgres', 'r'.repeat(80), GRANT))).toBe(63);
+  });
+
+  it('maps a user name back to its grant, for every role shape', () => {
+    for (const role of ['readonly', 'read_only', 'a', 'reporting_team_x', 'x_']) {
+      for (const protocol of ['postgres', 'mysql'] as const) {
+        const grantId = newGrantId();
+        const suffix = grantSuffixOfUsername(leaseUsername(protocol, role, grantId));
+        expect(suffix).toBe(grantSuffix(grantId));
+        expect(`g_${suffix}`).toBe(grantId);
+      }
+    }
+  });
+
+  it('finds no grant in names jitgate did not make', () => {
+    for (const name of ['postgres', 'jg_', 'jg_readonly', 'jg_readonly_abcdefghijklmnopqrs', 'jg_readonly_abcdefghijklmnopqrstu',
+      'jg_readonly_ABCDEFGHIJKLMNOPQRST', 'jg_readonly_abcdefghijklmnopqrs1', 'xg_readonly_abcdefghijklmnopqrst', 'jg_read-only_abcdefghijklmnopqrst']) {
+      expect(grantSuffixOfUsername(name), name).toBeUndefined();
+    }
+  });
+
+  it('refuses a role that could not be part of a name', () => {
+    expect(() => leaseUsername('postgres', 'Read"Only', GRANT)).toThrow('cannot be part of a database user name');
+  });
+});
+
+describe('passwords', () => {
+  it('are 32 letters and digits, different every time, drawn from the whole alphabet', () => {
+    const passwords = Array.from({ length: 500 }, () => generatePassword().reveal());
+    for (const password of passwords) expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(new Set(passwords).size).toBe(passwords.length);
+    const seen = new Set(passwords.join(''));
+    expect([...PASSWORD_ALPHABET].filter((char) => !seen.has(char))).toEqual([]); // 16000 draws: each char ~258 times
+  });
+
+  it('never print', () => {
+    const password = generatePassword();
+    expect(JSON.stringify({ password })).toBe('{"password":"[redacted]"}');
+    expect(`${password}`).toBe('[redacted]');
+  });
+});
+
+const resourceWith = (protocol: 'postgres' | 'mysql', roles: string): ResourceConfig => {
+  const config = parseConfigText(`
+resources:
+  - name: orders
+    protocol: ${protocol}
+    host: db
+    port: 5432
+    database: orders
+    admin: { user: admin }
+    roles:
+${roles}`, { env: {} });
+  const resource = config.resources[0];
+  if (resource === undefined) throw new Error('no resource');
+  return resource;
+};
+
+describe('validateRoleTemplates', () => {
+  it('names resource, role, statement and the unknown placeholder', () => {
+    const resource = resourceWith('postgres', `
+      readonly:
+        max_ttl: 1h
+        creation_statements:
+          - CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'
+          - GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{nmae}}"
+`);
+    expect(validateRoleTemplates(resource).map((problem) => problem.message)).toEqual([
+      'resource "orders" role "readonly" creation_statements[1]: unknown placeholder {{nmae}} (known: {{name}}, {{username}}, {{password}}, {{expiration}})',
+    ]);
+  });
+
+  it('reports placeholders a list cannot use, secrets outside quotes, stray braces, and missing name or password', () => {
+    const resource = resourceWith('mysql', `
+      bad:
+        max_ttl: 1h
+        creation_statements:
+          - CREATE USER {{name}} IDENTIFIED BY {{password}}
+          - "GRANT SELECT ON app.* TO '{{name}}'@'%' -- {{ name }"
+        revocation_statements:
+          - ALTER USER '{{name}}' IDENTIFIED BY '{{password}}'
+      nameless:
+        max_ttl: 1h
+        creation_statements:
+          - CREATE USER 'fixed'@'%'
+`);
+    expect(validateRoleTemplates(resource).map((problem) => `${problem.role} ${problem.field}: ${problem.message.split(': ').slice(1).join(': ')}`)).toEqual([
+      "bad creation_statements[0]: {{password}} must sit inside a quoted string literal ('{{password}}')",
+      'bad creation_statements[1]: unbalanced "{{" or "}}"',
+      'bad revocation_statements[0]: {{password}} is not available in revocation_statements (available: {{name}}, {{username}})',
+      'nameless creation_statements: no statement uses {{name}}, so the lease user would never be created',
+      'nameless creation_statements: no statement uses {{password}}: the lease user would have no password jitgate knows',
+    ]);
+  });
+
+  it('accepts a password inside a PostgreSQL dollar-quoted block', () => {
+    const resource = resourceWith('postgres', `
+      scripted:
+        max_ttl: 1h
+        creation_statements:
+          - DO $$BEGIN CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; END$$
+`);
+    expect(validateRoleTemplates(resource)).toEqual([]);
+  });
+
+  it('passes the example role files and the bundled config, each a complete config', () => {
+    const files = ['config/examples/roles-postgres.yaml', 'config/examples/roles-mysql.yaml', 'config/jitgate.yaml'];
+    for (const file of files) {
+      const config = parseConfigText(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'), { env: {} });
+      expect(config.resources.length, file).toBeGreaterThan(0);
+      for (const resource of config.resources) {
+        expect(Object.keys(resource.roles), file).toEqual(expect.arrayContaining(['readonly', 'readwrite']));
+        expect(validateRoleTemplates(resource), file).toEqual([]);
+      }
+    }
+  });
+});
