@@ -1,5 +1,6 @@
 // Composition root: config → store → audit → grants → API, and the process signals that end it all in order.
-// Engines and brokers (later) are wired here too, so nothing below main.ts picks its own collaborators.
+// Brokers, the lease manager and (later) engines are wired here too, so nothing below main.ts picks its own
+// collaborators.
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { GrantLifecycle } from './access/grant-lifecycle.js';
@@ -11,6 +12,10 @@ import { ApiMetrics } from './api/metrics.js';
 import { buildApiServer } from './api/server.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
+import type { Broker, BrokerKind } from './credentials/broker.js';
+import { BuiltinBroker } from './credentials/builtin/index.js';
+import { LeaseManager } from './credentials/lease-manager.js';
+import type { SweepReport } from './credentials/sweep.js';
 import { createLogger } from './log.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -23,6 +28,10 @@ export interface JitgateHandle {
   readonly audit: AuditLog;
   readonly grants: GrantService;
   readonly lifecycle: GrantLifecycle;
+  /** Database users of grants: engines call `acquire` at a session's start (DESIGN §4). */
+  readonly leases: LeaseManager;
+  /** The start sweep's first pass (undefined with `credentials.sweep_on_start: false`); retries go on after it. */
+  readonly sweep: Promise<SweepReport> | undefined;
   readonly generatedKeys: readonly GeneratedKey[];
   close(): Promise<void>;
 }
@@ -34,6 +43,14 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     throw error;
   });
   const lifecycle = new GrantLifecycle({ store, audit, logger });
+  const builtin = new BuiltinBroker({ resources: config.resources, logger });
+  const brokers = (kind: BrokerKind): Broker | undefined => (kind === 'builtin' ? builtin : undefined);
+  const leases = new LeaseManager({
+    store, audit, logger, brokers, resources: config.resources, leaseMarginMs: config.credentials.lease_margin * 1000,
+  });
+  lifecycle.onEnded(async (grant) => {
+    await leases.revokeForGrant(grant);
+  });
   const grants = new GrantService({ config, store, audit, lifecycle });
   const authenticator = new ApiKeyDirectory(config.identities.api_keys);
   const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger });
@@ -44,24 +61,32 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     await app.listen({ host, port });
   } catch (error) {
     lifecycle.stop();
+    await leases.close();
+    await builtin.close();
     await audit.close();
     await store.close();
     throw error;
   }
   const address = app.server.address() as AddressInfo;
   const apiUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  // After listening, in the background: a resource that is down must not hold up the API (the sweep retries it).
+  const sweep = config.credentials.sweep_on_start ? leases.sweep() : undefined;
+  sweep?.catch((error: unknown) => logger.error({ err: error }, 'start sweep failed'));
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       lifecycle.stop();
       await app.close();
+      // Leases before the broker (attempts under way finish), both before the audit trail that records them.
+      await leases.close();
+      await builtin.close();
       await audit.close();
       await store.close();
     })();
     return closing;
   };
-  return { apiUrl, store, audit, grants, lifecycle, generatedKeys: authenticator.generated, close };
+  return { apiUrl, store, audit, grants, lifecycle, leases, sweep, generatedKeys: authenticator.generated, close };
 }
 
 /** `jitgate serve`: runs until SIGINT/SIGTERM, then closes listeners, flushes the audit trail and the store. */

@@ -174,6 +174,13 @@ const grantsSchema = z.strictObject({
   warn_before: duration(0).default(60),
 });
 
+const credentialsSchema = z.strictObject({
+  /** Revoke at start what the previous run left: unrevoked leases (their passwords died with it), jg_ users no lease accounts for. */
+  sweep_on_start: z.boolean().default(true),
+  /** Added to a grant's end to give its lease user's own end (VALID UNTIL, Vault TTL): the net if jitgate is gone. */
+  lease_margin: duration(0).default(60),
+});
+
 export const configSchema = z.strictObject({
   listen: listenSchema.default({ api: '127.0.0.1:7480', postgres: '127.0.0.1:7432', mysql: '127.0.0.1:7306' }),
   tls: tlsSchema.optional(),
@@ -182,6 +189,7 @@ export const configSchema = z.strictObject({
   grants: grantsSchema.default({ default_ttl: 3_600, pending_timeout: 3_600, warn_before: 60 }),
   identities: identitiesSchema.default({ api_keys: [] }),
   brokers: brokersSchema.default({}),
+  credentials: credentialsSchema.default({ sweep_on_start: true, lease_margin: 60 }),
   resources: z.array(resourceSchema).default([]),
   policies: z.array(policySchema).default([]),
 });

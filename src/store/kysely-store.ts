@@ -3,14 +3,15 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { OPEN_GRANT_STATES, type Grant, type GrantDecision, type GrantState } from '../access/grant.js';
 import type { GrantId, SessionId } from '../access/ids.js';
+import * as leases from './leases.js';
 import { migrateToLatest } from './migrations.js';
 import {
   ALL_GRANT_STATES, auditEventToRow, decisionToRow, grantPatchToColumns, grantToRow, parseGrantState, rowToAuditEvent,
   rowToDecision, rowToGrant, rowToSession, sessionPatchToColumns, sessionToRow, toMs,
 } from './rows.js';
 import type {
-  AuditChainHead, ExpiredGrant, GrantFilter, GrantPatch, PendingAuditEvent, SessionFilter, SessionPatch, SessionRecord,
-  Store, StoredAuditEvent,
+  AuditChainHead, ExpiredGrant, GrantFilter, GrantPatch, LeaseFilter, LeaseRecord, PendingAuditEvent, RevocationProgress,
+  SessionFilter, SessionPatch, SessionRecord, Store, StoredAuditEvent,
 } from './store.js';
 import type { Database, GrantsTable } from './tables.js';
 
@@ -217,6 +218,30 @@ export class KyselyStore implements Store {
     return (await query.execute()).map(rowToSession);
   }
 
+  insertLease(lease: LeaseRecord): Promise<void> {
+    return leases.insertLease(this.db, lease);
+  }
+
+  getLeaseByGrant(grantId: GrantId): Promise<LeaseRecord | undefined> {
+    return leases.getLeaseByGrant(this.db, grantId);
+  }
+
+  listLeases(filter?: LeaseFilter): Promise<LeaseRecord[]> {
+    return leases.listLeases(this.db, filter);
+  }
+
+  markLeaseRevoking(leaseId: string, progress: RevocationProgress): Promise<boolean> {
+    return leases.markLeaseRevoking(this.db, leaseId, progress);
+  }
+
+  markLeaseRevoked(leaseId: string, at: Date): Promise<boolean> {
+    return leases.markLeaseRevoked(this.db, leaseId, at);
+  }
+
+  updateLeaseExpiry(leaseId: string, expiresAt: Date): Promise<boolean> {
+    return leases.updateLeaseExpiry(this.db, leaseId, expiresAt);
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
@@ -246,5 +271,4 @@ export class KyselyStore implements Store {
     }
     return rows.map((row) => rowToGrant(row, decisions.get(row.id) ?? []));
   }
-
 }

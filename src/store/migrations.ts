@@ -25,13 +25,15 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, kind: StoreKind): Prom
 }
 
 function migrationProvider(kind: StoreKind): MigrationProvider {
-  return { getMigrations: () => Promise.resolve({ '001_initial': initial(kind) }) };
+  return { getMigrations: () => Promise.resolve({ '001_initial': initial(kind), '002_leases': leases(kind) }) };
 }
 
+/** SQLite makes only the exact type `integer primary key` a rowid alias; PostgreSQL needs bigint for epoch ms. */
+const int64Of = (kind: StoreKind): 'integer' | 'bigint' => (kind === 'sqlite' ? 'integer' : 'bigint');
+
 function initial(kind: StoreKind): Migration {
-  // SQLite makes only the exact type `integer primary key` an alias of the rowid (fast, auto-assigned); its integers
-  // are 64-bit anyway. PostgreSQL needs bigint for epoch milliseconds.
-  const int64 = kind === 'sqlite' ? 'integer' : 'bigint';
+  // SQLite's integers are 64-bit anyway, and `integer primary key` is its fast auto-assigned rowid alias.
+  const int64 = int64Of(kind);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.createTable('grants')
@@ -121,6 +123,39 @@ function initial(kind: StoreKind): Migration {
       for (const table of ['sessions', 'audit_events', 'grant_decisions', 'grants']) {
         await db.schema.dropTable(table).execute();
       }
+    },
+  };
+}
+
+function leases(kind: StoreKind): Migration {
+  const int64 = int64Of(kind);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // No password column, ever: the password lives in memory only (DESIGN §2). No foreign key to grants either:
+      // the start sweep records users whose grant this store never saw, so their revocation is never forgotten.
+      await db.schema.createTable('leases')
+        .addColumn('lease_id', 'text', (col) => col.primaryKey())
+        .addColumn('grant_id', 'text', (col) => col.notNull())
+        .addColumn('resource', 'text', (col) => col.notNull())
+        .addColumn('role', 'text', (col) => col.notNull())
+        .addColumn('broker', 'text', (col) => col.notNull())
+        .addColumn('username', 'text', (col) => col.notNull())
+        .addColumn('expires_at', int64, (col) => col.notNull())
+        .addColumn('state', 'text', (col) => col.notNull())
+        .addColumn('attempts', 'integer', (col) => col.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('next_attempt_at', int64)
+        .addColumn('created_at', int64, (col) => col.notNull())
+        .addColumn('revoked_at', int64)
+        .addCheckConstraint('leases_state_check', sql`state in ('active', 'revoking', 'revoked')`)
+        .addCheckConstraint('leases_broker_check', sql`broker in ('builtin', 'vault')`)
+        .execute();
+      await db.schema.createIndex('leases_grant_id_idx').on('leases').column('grant_id').execute();
+      // The start sweep and the retry loop ask for every unrevoked lease.
+      await db.schema.createIndex('leases_state_idx').on('leases').column('state').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('leases').execute();
     },
   };
 }

@@ -13,7 +13,7 @@ const PROTOCOLS = ['postgres', 'mysql'] as const satisfies readonly SessionRecor
 
 export const ALL_GRANT_STATES: readonly GrantState[] = GRANT_STATES;
 
-function oneOf<T extends string>(allowed: readonly T[], value: string, column: string): T {
+export function oneOf<T extends string>(allowed: readonly T[], value: string, column: string): T {
   const found = allowed.find((candidate) => candidate === value);
   if (found === undefined) throw new Error(`store: unexpected ${column} ${JSON.stringify(value)}`);
   return found;
@@ -28,7 +28,7 @@ export function toMs(date: Date): number {
 }
 
 export const toMsOrNull = (date: Date | null): number | null => (date === null ? null : toMs(date));
-const fromMsOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+export const fromMsOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
 function parseGroups(json: string): string[] {
   const value: unknown = JSON.parse(json);

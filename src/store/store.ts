@@ -2,6 +2,7 @@
 // (embedded SQLite, shared PostgreSQL) that share one migration history.
 import type { Grant, GrantDecision, GrantEndReason, GrantState } from '../access/grant.js';
 import type { GrantId, SessionId } from '../access/ids.js';
+import type { BrokerKind } from '../credentials/broker.js';
 
 /** Fields a grant may change after creation; the store applies them only if `version` still matches. */
 export interface GrantPatch {
@@ -86,6 +87,52 @@ export interface SessionFilter {
   readonly limit?: number;
 }
 
+/** `active` while usable; `revoking` from the first revocation attempt until verified gone; then `revoked`. */
+export type LeaseState = 'active' | 'revoking' | 'revoked';
+
+/**
+ * A lease as stored: everything needed to find and revoke its user after a restart. Deliberately no password: the
+ * password lives in memory only, so a restart makes a stored lease unusable (the lease manager then revokes it).
+ */
+export interface LeaseRecord {
+  /** The broker's id (`builtin/<resource>/<username>`, or Vault's lease_id). */
+  readonly leaseId: string;
+  readonly grantId: GrantId;
+  readonly resource: string;
+  readonly role: string;
+  readonly broker: BrokerKind;
+  readonly username: string;
+  readonly expiresAt: Date;
+  readonly state: LeaseState;
+  /** Failed revocation attempts so far. */
+  readonly attempts: number;
+  /** The last revocation error, secret-free. */
+  readonly lastError: string | null;
+  readonly nextAttemptAt: Date | null;
+  readonly createdAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+export interface LeaseFilter {
+  readonly state?: LeaseState | readonly LeaseState[];
+  readonly grantId?: GrantId;
+}
+
+/** What a failed (or starting) revocation attempt records. */
+export interface RevocationProgress {
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly nextAttemptAt: Date | null;
+}
+
+/** insertLease found an unrevoked lease with the same id: its user has not been verified gone. */
+export class LeaseConflictError extends Error {
+  override readonly name = 'LeaseConflictError';
+  constructor(readonly leaseId: string) {
+    super(`store: lease ${leaseId} already exists and is not revoked`);
+  }
+}
+
 export interface Store {
   /** `sqlite` or `postgres`: lets callers word messages and metrics, never branch on behaviour. */
   readonly kind: 'sqlite' | 'postgres';
@@ -120,6 +167,22 @@ export interface Store {
   getSession(id: SessionId): Promise<SessionRecord | undefined>;
   /** Newest first (startedAt descending); `since` keeps sessions started at or after it. */
   listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
+
+  /**
+   * Records a lease. Builtin lease ids repeat when a grant's user is issued again (the name derives from the grant):
+   * a `revoked` row with the same id is replaced; an unrevoked one raises LeaseConflictError.
+   */
+  insertLease(lease: LeaseRecord): Promise<void>;
+  /** The grant's `active` lease, if any. */
+  getLeaseByGrant(grantId: GrantId): Promise<LeaseRecord | undefined>;
+  /** Oldest first (createdAt ascending). */
+  listLeases(filter?: LeaseFilter): Promise<LeaseRecord[]>;
+  /** Moves an unrevoked lease to `revoking` with the attempt's outcome; false when it is missing or already revoked. */
+  markLeaseRevoking(leaseId: string, progress: RevocationProgress): Promise<boolean>;
+  /** Marks the lease revoked (its user verified gone); false when it is missing or already revoked. */
+  markLeaseRevoked(leaseId: string, at: Date): Promise<boolean>;
+  /** Records a renewed end of an active lease; false when it is missing or not active. */
+  updateLeaseExpiry(leaseId: string, expiresAt: Date): Promise<boolean>;
 
   close(): Promise<void>;
 }

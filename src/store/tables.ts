@@ -1,4 +1,4 @@
-// Row shapes of the four tables, as Kysely sees them. Every time column holds epoch milliseconds (integer in SQLite,
+// Row shapes of the tables, as Kysely sees them. Every time column holds epoch milliseconds (integer in SQLite,
 // bigint in PostgreSQL): one representation on both dialects, exact to the millisecond, compared as plain numbers.
 import type { Generated } from 'kysely';
 
@@ -69,9 +69,26 @@ export interface SessionsTable {
   statements: number;
 }
 
+export interface LeasesTable {
+  lease_id: string;
+  grant_id: string;
+  resource: string;
+  role: string;
+  broker: string;
+  username: string;
+  expires_at: number;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
 export interface Database {
   grants: GrantsTable;
   grant_decisions: GrantDecisionsTable;
   audit_events: AuditEventsTable;
   sessions: SessionsTable;
+  leases: LeasesTable;
 }

@@ -186,6 +186,8 @@ describe('expiry', () => {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     const lateMs = observedAt - expiresAt;
+    // Listeners run after the grant.expired event is queued, so the store can show `ended` a moment before the hook.
+    for (let waited = 0; !ended.some((e) => e.id === id) && waited < 1_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     console.log(`grant expiry observed ${lateMs} ms after expiresAt (hook fired ${(ended.find((e) => e.id === id)?.at ?? NaN) - expiresAt} ms after)`);
     expect(observedAt).toBeGreaterThan(0);
     expect(lateMs).toBeGreaterThanOrEqual(0);

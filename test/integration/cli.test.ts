@@ -2,7 +2,7 @@
 // from a copy of the bundled config (temp data dir, free ports, known keys, the run's test databases).
 // Acceptance: request --json → approve → grants → revoke, with the documented exit codes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,7 +94,8 @@ describe('jitgate CLI against a running server', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'jitgate-cli-'));
     const configPath = join(dir, 'jitgate.yaml');
-    copyFileSync(join(ROOT, 'config', 'jitgate.yaml'), configPath);
+    // The bundled config as shipped, except the start sweep: the run's servers carry other suites' jg_ users.
+    writeFileSync(configPath, `${readFileSync(join(ROOT, 'config', 'jitgate.yaml'), 'utf8')}\ncredentials: { sweep_on_start: false }\n`);
     const [apiPort, pg, mysqlPort] = [await freePort(), await freePort(), await freePort()];
     pgPort = pg;
     apiUrl = `http://127.0.0.1:${apiPort}`;

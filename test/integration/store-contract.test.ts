@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { createPgDatabase } from '../support/databases.js';
@@ -37,6 +38,21 @@ describe('openStore', () => {
       expect(statSync(path).mode & 0o777).toBe(0o600);
       expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
       await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has no column that could hold a lease password, ever', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jitgate-store-'));
+    try {
+      const path = join(dir, 'jitgate.db');
+      await (await openStore(`sqlite:${path}`)).close();
+      const db = new Database(path, { readonly: true });
+      const columns = (db.pragma('table_info(leases)') as { name: string }[]).map((column) => column.name);
+      db.close();
+      expect(columns).toContain('username');
+      expect(columns.filter((column) => /pass|secret|credential|token/i.test(column))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

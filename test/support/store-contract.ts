@@ -5,6 +5,7 @@ import type { GrantState } from '../../src/access/grant.js';
 import type { SessionId } from '../../src/access/ids.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
+import { registerLeaseCases } from './store-contract-leases.js';
 import { T0, at, chainProblems, makeEvents, makeGrant, makeSession, sha256Link } from './store-fixtures.js';
 
 export interface StoreLocation {
@@ -285,5 +286,7 @@ export function describeStoreContract(target: StoreTarget): void {
       expect(await ids({ since: at(2) })).toEqual([s3.id, s2.id]);
       expect(await ids({ grantId: g1.id, limit: 1 })).toEqual([s2.id]);
     });
+
+    registerLeaseCases(open);
   });
 }

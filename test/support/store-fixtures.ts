@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Grant } from '../../src/access/grant.js';
 import { newAuditEventId, newGrantId, newSessionId, type GrantId } from '../../src/access/ids.js';
-import type { PendingAuditEvent, SessionRecord, StoredAuditEvent } from '../../src/store/store.js';
+import type { LeaseRecord, PendingAuditEvent, SessionRecord, StoredAuditEvent } from '../../src/store/store.js';
 
 /** A fixed instant with a non-zero millisecond part, so truncation to seconds would show. */
 export const T0 = new Date('2031-05-06T07:08:09.123Z');
@@ -55,6 +55,26 @@ export function makeSession(grantId: GrantId, overrides: Partial<SessionRecord> 
     bytesIn: 0,
     bytesOut: 0,
     statements: 0,
+    ...overrides,
+  };
+}
+
+export function makeLease(grantId: GrantId, overrides: Partial<LeaseRecord> = {}): LeaseRecord {
+  const username = `jg_readonly_${grantId.slice(2)}`;
+  return {
+    leaseId: `builtin/orders-pg/${username}`,
+    grantId,
+    resource: 'orders-pg',
+    role: 'readonly',
+    broker: 'builtin',
+    username,
+    expiresAt: at(660_000),
+    state: 'active',
+    attempts: 0,
+    lastError: null,
+    nextAttemptAt: null,
+    createdAt: at(1_000),
+    revokedAt: null,
     ...overrides,
   };
 }

@@ -31,6 +31,8 @@ const GROUPS: Record<TestKeyName, string[]> = {
 export interface TestConfigOptions {
   readonly dataDir?: string;
   readonly storeUrl?: string;
+  /** Off unless asked: these resources point at whatever listens on 5432/3306, and the sweep would revoke users there. */
+  readonly sweepOnStart?: boolean;
 }
 
 export function testConfigYaml(options: TestConfigOptions = {}): { yaml: string; dataDir: string } {
@@ -42,6 +44,7 @@ listen: { api: "127.0.0.1:0", postgres: "127.0.0.1:7432", mysql: "127.0.0.1:7306
 store: { url: "${options.storeUrl ?? `sqlite:${join(dataDir, 'jitgate.db')}`}" }
 audit: { file: "${join(dataDir, 'audit.jsonl')}", durability: os, on_failure: block }
 grants: { default_ttl: 1h, pending_timeout: 1h }
+credentials: { sweep_on_start: ${options.sweepOnStart ?? false} }
 identities:
   api_keys:
 ${keys}

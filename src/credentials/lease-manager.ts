@@ -1,0 +1,267 @@
+// Ties database users to grants (DESIGN §2, §4, §10): one lease per grant, issued lazily at its first use and shared
+// by its sessions; renewed when the grant is extended; revoked when the grant ends (or, with `on_disconnect`, after
+// its last session plus grace). Only this process's memory holds lease passwords, so a lease found in the store
+// without one — after a restart — is revoked and issued afresh rather than trusted.
+import type { Logger } from 'pino';
+import type { Grant, GrantState } from '../access/grant.js';
+import type { GrantId } from '../access/ids.js';
+import type { AuditLog } from '../audit/events.js';
+import type { ResourceConfig } from '../config/schema.js';
+import type { LeaseRecord, Store } from '../store/store.js';
+import type { Broker, BrokerKind, Lease, LeaseRef } from './broker.js';
+import { LeaseError } from './errors.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+import { Revoker, type RevocationOutcome } from './revoker.js';
+import { StartSweep, leaseRefOf, type SweepReport } from './sweep.js';
+
+/** States in which a grant may hold a database user. */
+const USABLE_STATES: readonly GrantState[] = ['approved', 'active'];
+const DEFAULT_LEASE_MARGIN_MS = 60_000;
+
+export interface LeaseManagerOptions {
+  readonly store: Store;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  /** The broker for a resource's `broker:` kind; undefined when that kind is not configured. */
+  readonly brokers: (kind: BrokerKind) => Broker | undefined;
+  readonly resources: readonly ResourceConfig[];
+  /** Added to the grant's end to give the user's own end (VALID UNTIL, Vault TTL). Default 60 s. */
+  readonly leaseMarginMs?: number;
+  readonly now?: () => Date;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly random?: () => number;
+}
+
+const refOf = (lease: Lease): LeaseRef => ({
+  leaseId: lease.leaseId, broker: lease.broker, grantId: lease.grantId, resource: lease.resource, role: lease.role,
+  username: lease.username, expiresAt: lease.expiresAt,
+});
+
+export class LeaseManager {
+  /** Leases this process issued and still holds, with their passwords: the only usable ones. */
+  private readonly live = new Map<GrantId, Lease>();
+  /** One in-flight issue per grant: concurrent first connections share it (DESIGN §10). */
+  private readonly issuing = new Map<GrantId, Promise<Lease>>();
+  /** `on_disconnect`: revocations waiting out the grace after a grant's last session. */
+  private readonly releaseTimers = new Map<GrantId, NodeJS.Timeout>();
+  private readonly resources: ReadonlyMap<string, ResourceConfig>;
+  private readonly revoker: Revoker;
+  private readonly startSweep: StartSweep;
+  private readonly now: () => Date;
+  private readonly marginMs: number;
+  private closed = false;
+
+  constructor(private readonly options: LeaseManagerOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.marginMs = options.leaseMarginMs ?? DEFAULT_LEASE_MARGIN_MS;
+    this.resources = new Map(options.resources.map((resource) => [resource.name, resource]));
+    const policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    const random = options.random ?? Math.random;
+    this.revoker = new Revoker({
+      store: options.store, audit: options.audit, logger: options.logger, now: this.now, policy, random,
+      brokerFor: (ref) => this.brokerOf(this.resourceOf(ref.resource)),
+    });
+    this.startSweep = new StartSweep({
+      store: options.store, audit: options.audit, logger: options.logger, resources: options.resources,
+      brokers: options.brokers, revoker: this.revoker, now: this.now, policy, random,
+      inUse: (grantId, username) => this.issuing.has(grantId) || this.live.get(grantId)?.username === username,
+      secretsOf: (resource) => this.secretsOf(resource),
+    });
+  }
+
+  /**
+   * The grant's lease, issued at its first use. Refuses grants that are not approved/active or whose end has passed.
+   * The lease is in the store and `credential.issued` in the audit trail before it is returned.
+   */
+  acquire(grant: Grant): Promise<Lease> {
+    try {
+      this.requireOpen();
+      this.requireUsable(grant);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    this.cancelRelease(grant.id);
+    const live = this.live.get(grant.id);
+    if (live !== undefined) return Promise.resolve(live);
+    let issuing = this.issuing.get(grant.id);
+    if (issuing === undefined) {
+      const started: Promise<Lease> = this.issue(grant.id).finally(() => {
+        if (this.issuing.get(grant.id) === started) this.issuing.delete(grant.id);
+      });
+      this.issuing.set(grant.id, started);
+      issuing = started;
+    }
+    return issuing;
+  }
+
+  /** After the grant's end moved (extension): moves the user's end to match. */
+  async renew(grant: Grant): Promise<Date | undefined> {
+    this.requireOpen();
+    const lease = this.live.get(grant.id);
+    if (lease === undefined) return undefined; // not issued yet: the issue will use the new end
+    const resource = this.resourceOf(lease.resource);
+    const wanted = new Date(grant.expiresAt.getTime() + this.marginMs);
+    const expiresAt = await this.brokerOf(resource).renew(refOf(lease), wanted);
+    await this.options.store.updateLeaseExpiry(lease.leaseId, expiresAt);
+    if (this.live.get(grant.id) === lease) this.live.set(grant.id, { ...lease, expiresAt });
+    this.options.logger.info({ grant: grant.id, username: lease.username, expiresAt: expiresAt.toISOString() }, 'lease renewed');
+    return expiresAt;
+  }
+
+  /**
+   * A session of the grant closed and `sessionsLeft` remain. Under `teardown: on_disconnect`, the last one schedules the
+   * lease's revocation after `grace` unless a new session acquires it first; under `on_expiry` nothing happens here.
+   */
+  release(grant: Grant, sessionsLeft: number): void {
+    const resource = this.resources.get(grant.resource);
+    if (this.closed || resource?.teardown.mode !== 'on_disconnect' || sessionsLeft > 0) return;
+    if (!this.live.has(grant.id) || this.releaseTimers.has(grant.id)) return;
+    const timer = setTimeout(() => {
+      this.releaseTimers.delete(grant.id);
+      const lease = this.live.get(grant.id);
+      if (lease === undefined || this.closed) return;
+      // Out of `live` at once, so an acquire from now on waits for this revocation and then issues a fresh user.
+      this.live.delete(grant.id);
+      this.options.logger.info({ grant: grant.id, username: lease.username }, 'last session gone for the grace period; revoking lease');
+      void this.revoker.revoke({ ref: refOf(lease), secrets: this.secretsOf(lease.resource, lease) });
+    }, resource.teardown.grace * 1000);
+    timer.unref();
+    this.releaseTimers.set(grant.id, timer);
+  }
+
+  /** The grant ended (GrantLifecycle.onEnded): revokes its lease(s); resolves with each first attempt's outcome. */
+  async revokeForGrant(grant: Pick<Grant, 'id'>): Promise<RevocationOutcome[]> {
+    this.cancelRelease(grant.id);
+    const attempts = new Map<string, Promise<RevocationOutcome>>();
+    const revokeLive = (): void => {
+      const lease = this.live.get(grant.id);
+      if (lease === undefined) return;
+      this.live.delete(grant.id);
+      attempts.set(lease.leaseId, this.revoker.revoke({ ref: refOf(lease), secrets: this.secretsOf(lease.resource, lease) }));
+    };
+    revokeLive(); // first, before any store read: the user should be gone within a second of the end
+    await this.issuing.get(grant.id)?.catch(() => undefined);
+    revokeLive(); // issued while the grant was ending
+    let stored: LeaseRecord[] = [];
+    try {
+      stored = await this.options.store.listLeases({ grantId: grant.id, state: ['active', 'revoking'] });
+    } catch (error) {
+      this.options.logger.error({ err: error, grant: grant.id }, 'cannot list stored leases of an ended grant; the start sweep will find them');
+    }
+    for (const lease of stored) {
+      if (attempts.has(lease.leaseId)) continue;
+      attempts.set(lease.leaseId, this.revoker.revoke({
+        ref: leaseRefOf(lease), failures: lease.attempts, lastError: lease.lastError, secrets: this.secretsOf(lease.resource),
+      }));
+    }
+    return Promise.all(attempts.values());
+  }
+
+  /** Crash recovery, run once at start (DESIGN §4); resolves after the first attempts, retries go on in the background. */
+  sweep(): Promise<SweepReport> {
+    this.requireOpen();
+    return this.startSweep.run();
+  }
+
+  /** Leases whose users are not yet verified gone (retrying or under way). */
+  get pendingRevocations(): number {
+    return this.revoker.size;
+  }
+
+  /** Stops every timer; pending revocations stay `revoking`/`active` in the store for the next start's sweep. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.releaseTimers.values()) clearTimeout(timer);
+    this.releaseTimers.clear();
+    this.startSweep.close();
+    await Promise.allSettled([...this.issuing.values()]);
+    await this.revoker.close();
+  }
+
+  private async issue(grantId: GrantId): Promise<Lease> {
+    // Re-read: the caller's copy may be stale, and an ended grant must not get a user.
+    const grant = await this.options.store.getGrant(grantId);
+    if (grant === undefined) throw new LeaseError('unknown_grant', `no grant ${grantId}`);
+    this.requireUsable(grant);
+    const resource = this.resourceOf(grant.resource);
+    const broker = this.brokerOf(resource);
+    if (!this.options.audit.accepting()) throw new LeaseError('audit_unavailable', 'the audit trail is not accepting events; try again shortly');
+    await this.clearEarlierLeases(grant.id);
+
+    const lease = await broker.issue({
+      resource, role: grant.role, grantId: grant.id, expiresAt: new Date(grant.expiresAt.getTime() + this.marginMs),
+    });
+    const createdAt = this.now();
+    try {
+      await this.options.store.insertLease({
+        ...refOf(lease), state: 'active', attempts: 0, lastError: null, nextAttemptAt: null, createdAt, revokedAt: null,
+      });
+    } catch (error) {
+      // Unrecorded means a crash would strand it: take the user down again (recorded as soon as the store lets us).
+      this.options.logger.error({ err: error, grant: grant.id, username: lease.username }, 'cannot record new lease; revoking it');
+      void this.revoker.revoke({ ref: refOf(lease), record: true, secrets: this.secretsOf(resource.name, lease) });
+      throw new LeaseError('not_recorded', `the database user for ${grant.id} could not be recorded; try again shortly`);
+    }
+    this.live.set(grant.id, lease);
+    await this.options.audit.emit({
+      type: 'credential.issued', grant: grant.id, resource: resource.name, role: grant.role, broker: lease.broker,
+      username: lease.username, leaseId: lease.leaseId, expiresAt: lease.expiresAt.toISOString(),
+    });
+    this.options.logger.info({ grant: grant.id, resource: resource.name, username: lease.username }, 'lease issued');
+    return lease;
+  }
+
+  /**
+   * The user name derives from the grant, so an earlier user of it (password lost in a restart, or revoked after
+   * on_disconnect) must be verified gone before a new one is made.
+   */
+  private async clearEarlierLeases(grantId: GrantId): Promise<void> {
+    const earlier = new Map<string, Promise<RevocationOutcome>>();
+    for (const ref of this.revoker.pendingOf(grantId)) earlier.set(ref.leaseId, this.revoker.revoke({ ref }));
+    for (const lease of await this.options.store.listLeases({ grantId, state: ['active', 'revoking'] })) {
+      if (earlier.has(lease.leaseId)) continue;
+      this.options.logger.info({ grant: grantId, username: lease.username }, 'stored lease has no password in memory; revoking it before issuing anew');
+      earlier.set(lease.leaseId, this.revoker.revoke({
+        ref: leaseRefOf(lease), failures: lease.attempts, lastError: lease.lastError, secrets: this.secretsOf(lease.resource),
+      }));
+    }
+    const outcomes = await Promise.all(earlier.values());
+    if (outcomes.some((outcome) => outcome !== 'revoked')) {
+      throw new LeaseError('previous_lease_pending', `an earlier database user of ${grantId} is still being revoked; try again shortly`);
+    }
+  }
+
+  private requireUsable(grant: Grant): void {
+    if (!USABLE_STATES.includes(grant.state)) throw new LeaseError('grant_not_usable', `grant ${grant.id} is ${grant.state}`);
+    if (grant.expiresAt.getTime() <= this.now().getTime()) throw new LeaseError('grant_not_usable', `grant ${grant.id} has expired`);
+  }
+
+  private requireOpen(): void {
+    if (this.closed) throw new LeaseError('closed', 'the lease manager is closed');
+  }
+
+  private cancelRelease(grantId: GrantId): void {
+    const timer = this.releaseTimers.get(grantId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.releaseTimers.delete(grantId);
+  }
+
+  private resourceOf(name: string): ResourceConfig {
+    const resource = this.resources.get(name);
+    if (resource === undefined) throw new LeaseError('unknown_resource', `resource "${name}" is not in the config`);
+    return resource;
+  }
+
+  private brokerOf(resource: ResourceConfig): Broker {
+    const broker = this.options.brokers(resource.broker);
+    if (broker === undefined) throw new LeaseError('no_broker', `broker "${resource.broker}" of resource "${resource.name}" is not configured`);
+    return broker;
+  }
+
+  /** What must never appear in a stored or audited error: the admin password, and the lease's when known. */
+  private secretsOf(resourceName: string, lease?: Lease): string[] {
+    const admin = this.resources.get(resourceName)?.admin?.password;
+    return [admin ?? '', lease?.password.reveal() ?? ''].filter((secret) => secret !== '');
+  }
+}
