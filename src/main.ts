@@ -19,7 +19,11 @@ import type { SweepReport } from './credentials/sweep.js';
 import { createLogger } from './log.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
-import { splitHostPort } from './net/address.js';
+import { splitHostPort, type HostPort } from './net/address.js';
+import { listen, type Listener } from './net/listener.js';
+import { PostgresEngine } from './engines/postgres/engine.js';
+import { SessionRegistry } from './session/registry.js';
+import { postgresEngineDeps } from './wire-engines.js';
 
 export interface JitgateHandle {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:7480 (the real port when the config asked for port 0). */
@@ -32,9 +36,15 @@ export interface JitgateHandle {
   readonly leases: LeaseManager;
   /** The start sweep's first pass (undefined with `credentials.sweep_on_start: false`); retries go on after it. */
   readonly sweep: Promise<SweepReport> | undefined;
+  readonly sessions: SessionRegistry;
+  /** Where clients connect for a protocol (the bound port when the config said 0). */
+  readonly endpointFor: (protocol: 'postgres' | 'mysql') => HostPort;
   readonly generatedKeys: readonly GeneratedKey[];
   close(): Promise<void>;
 }
+
+/** How long a grant's end waits for its sessions to tell their clients and close before revoking the lease. */
+const SESSION_CLOSE_WAIT_MS = 2_000;
 
 export async function startJitgate(config: Config, logger: Logger = createLogger()): Promise<JitgateHandle> {
   const store = await openStore(config.store.url);
@@ -48,19 +58,33 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
   const leases = new LeaseManager({
     store, audit, logger, brokers, resources: config.resources, leaseMarginMs: config.credentials.lease_margin * 1000,
   });
-  lifecycle.onEnded(async (grant) => {
+  const sessions = new SessionRegistry();
+  const shutdown = new AbortController();
+  // DESIGN §4 order: the grant's sessions are told and closed first (steps 1–4), then the lease is revoked (5–6).
+  lifecycle.onEnded(async (grant, reason) => {
+    await sessions.endGrant(grant.id, { kind: reason === 'expired' ? 'grant_expired' : 'grant_revoked' }, SESSION_CLOSE_WAIT_MS);
     await leases.revokeForGrant(grant);
   });
   const grants = new GrantService({ config, store, audit, lifecycle });
   const authenticator = new ApiKeyDirectory(config.identities.api_keys);
-  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger });
+  const listeners: Partial<Record<'postgres' | 'mysql', Listener>> = {};
+  const endpointFor = (protocol: 'postgres' | 'mysql'): HostPort => {
+    const bound = listeners[protocol]?.address;
+    const configured = splitHostPort(protocol === 'postgres' ? config.listen.postgres : config.listen.mysql);
+    return bound ? { host: configured.host, port: bound.port } : configured;
+  };
+  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor });
+  const postgres = new PostgresEngine(postgresEngineDeps({ config, store, audit, grants, leases, sessions, logger, shutdown: shutdown.signal }));
 
   lifecycle.start();
   const { host, port } = splitHostPort(config.listen.api);
   try {
     await app.listen({ host, port });
+    listeners.postgres = await listen(config.listen.postgres, 'postgres', (socket) => postgres.handleConnection(socket), logger);
   } catch (error) {
     lifecycle.stop();
+    await app.close();
+    await listeners.postgres?.close();
     await leases.close();
     await builtin.close();
     await audit.close();
@@ -77,7 +101,9 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
   const close = (): Promise<void> => {
     closing ??= (async () => {
       lifecycle.stop();
-      await app.close();
+      // Sessions end with 57P01 / ER_CONNECTION_KILLED before the listeners and the API go.
+      shutdown.abort();
+      await Promise.all([app.close(), listeners.postgres?.close()]);
       // Leases before the broker (attempts under way finish), both before the audit trail that records them.
       await leases.close();
       await builtin.close();
@@ -86,7 +112,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     })();
     return closing;
   };
-  return { apiUrl, store, audit, grants, lifecycle, leases, sweep, generatedKeys: authenticator.generated, close };
+  return { apiUrl, store, audit, grants, lifecycle, leases, sessions, sweep, endpointFor, generatedKeys: authenticator.generated, close };
 }
 
 /** `jitgate serve`: runs until SIGINT/SIGTERM, then closes listeners, flushes the audit trail and the store. */
@@ -109,7 +135,8 @@ export async function runServe(configPath: string): Promise<void> {
     process.stderr.write(`jitgate: generated API key for "${name}" (valid until restart): ${key}\n`);
   }
   logger.info({ api: handle.apiUrl, store: handle.store.kind, resources: config.resources.map((r) => r.name) }, 'jitgate serving');
-  process.stderr.write(`jitgate: API listening on ${handle.apiUrl}\n`);
+  const pg = handle.endpointFor('postgres');
+  process.stderr.write(`jitgate: API listening on ${handle.apiUrl}, Postgres on ${pg.host}:${pg.port}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

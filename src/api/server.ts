@@ -5,6 +5,7 @@ import type { GrantService } from '../access/grant-service.js';
 import type { AuditLog } from '../audit/events.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
+import type { HostPort } from '../net/address.js';
 import { bearerOf, type Authenticator } from './auth.js';
 import { errorBody, makeErrorHandler } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   readonly authenticator: Authenticator;
   readonly metrics: ApiMetrics;
   readonly logger: Logger;
+  /** The wire listener a grant's client connects to (the bound address, also when the config asked for port 0). */
+  readonly endpointFor: (protocol: 'postgres' | 'mysql') => HostPort;
 }
 
 export function buildApiServer(deps: ApiDeps): FastifyInstance {
@@ -62,7 +65,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     return reply.header('content-type', deps.metrics.registry.contentType).send(text);
   });
 
-  registerGrantRoutes(app, deps.config, deps.grants);
+  registerGrantRoutes(app, deps.config, deps.grants, deps.endpointFor);
   registerResourceRoutes(app, deps.config);
   registerSessionRoutes(app, deps.store);
   registerAuditRoutes(app, deps.store, () => deps.audit.flush());

@@ -1,8 +1,8 @@
 // What the API shows of stored objects. Verifiers never leave the store; the token appears once, at creation.
 import type { Grant } from '../access/grant.js';
-import type { Config, ResourceConfig } from '../config/schema.js';
+import type { ResourceConfig } from '../config/schema.js';
 import type { SessionRecord } from '../store/store.js';
-import { splitHostPort, urlHost } from '../net/address.js';
+import { urlHost, type HostPort } from '../net/address.js';
 
 const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
 
@@ -39,8 +39,8 @@ export interface ConnectionInfo {
 }
 
 /** Where a client points psql or mysql for this grant: jitgate's listener, user = grant id, password = token. */
-export function connectionInfo(config: Config, resource: ResourceConfig, grant: Grant, token: string): ConnectionInfo {
-  const { host, port } = splitHostPort(resource.protocol === 'postgres' ? config.listen.postgres : config.listen.mysql);
+export function connectionInfo(endpoint: HostPort, resource: ResourceConfig, grant: Grant, token: string): ConnectionInfo {
+  const { host, port } = endpoint;
   const database = encodeURIComponent(resource.database);
   // Tokens are base64url, so they need no escaping inside a URL.
   const url = resource.protocol === 'postgres'

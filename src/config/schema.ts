@@ -181,6 +181,13 @@ const credentialsSchema = z.strictObject({
   lease_margin: duration(0).default(60),
 });
 
+const limitsSchema = z.strictObject({
+  /** Largest client message the Postgres port accepts (PostgreSQL itself allows up to 1 GB). */
+  max_message_bytes: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(256 * 1024 * 1024),
+  /** SQL text kept per statement event; longer text keeps its head plus length and SHA-256 (DESIGN §10). */
+  max_audit_sql_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
+});
+
 export const configSchema = z.strictObject({
   listen: listenSchema.default({ api: '127.0.0.1:7480', postgres: '127.0.0.1:7432', mysql: '127.0.0.1:7306' }),
   tls: tlsSchema.optional(),
@@ -190,6 +197,7 @@ export const configSchema = z.strictObject({
   identities: identitiesSchema.default({ api_keys: [] }),
   brokers: brokersSchema.default({}),
   credentials: credentialsSchema.default({ sweep_on_start: true, lease_margin: 60 }),
+  limits: limitsSchema.default({ max_message_bytes: 256 * 1024 * 1024, max_audit_sql_bytes: 1024 * 1024 }),
   resources: z.array(resourceSchema).default([]),
   policies: z.array(policySchema).default([]),
 });

@@ -33,7 +33,8 @@ describe('grant requests', () => {
     const expiresAt = Date.parse(String(body.expiresAt));
     expect(expiresAt).toBeGreaterThanOrEqual(before + 1_800_000);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + 1_800_000);
-    expect(body.connection).toMatchObject({ protocol: 'postgres', user: body.id, password: body.token, database: 'orders', port: 7432 });
+    expect(body.connection).toMatchObject({ protocol: 'postgres', user: body.id, password: body.token, database: 'orders', port: jitgate.endpointFor('postgres').port });
+    expect(jitgate.endpointFor('postgres').port).toBeGreaterThan(0);
 
     const read = await api('dev').get(`/v1/grants/${String(body.id)}`);
     expect(read.status).toBe(200);

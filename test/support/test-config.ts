@@ -40,7 +40,7 @@ export function testConfigYaml(options: TestConfigOptions = {}): { yaml: string;
   const keys = (Object.keys(TEST_KEYS) as TestKeyName[])
     .map((name) => `    - { name: ${name}, key: "${TEST_KEYS[name]}", groups: [${GROUPS[name].join(', ')}] }`).join('\n');
   const yaml = `
-listen: { api: "127.0.0.1:0", postgres: "127.0.0.1:7432", mysql: "127.0.0.1:7306" }
+listen: { api: "127.0.0.1:0", postgres: "127.0.0.1:0", mysql: "127.0.0.1:0" }
 store: { url: "${options.storeUrl ?? `sqlite:${join(dataDir, 'jitgate.db')}`}" }
 audit: { file: "${join(dataDir, 'audit.jsonl')}", durability: os, on_failure: block }
 grants: { default_ttl: 1h, pending_timeout: 1h }

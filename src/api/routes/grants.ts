@@ -9,6 +9,7 @@ import type { Config } from '../../config/schema.js';
 import { parseDurationSeconds } from '../../config/duration.js';
 import { callerOf } from '../auth.js';
 import { parse } from '../parse.js';
+import type { HostPort } from '../../net/address.js';
 import { connectionInfo, grantView } from '../views.js';
 
 const requestBody = z.strictObject({
@@ -23,7 +24,7 @@ const decisionBody = z.strictObject({ comment: z.string().max(1_000).default('')
 const listQuery = z.object({ state: z.enum(['pending', 'approved', 'active', 'denied', 'ended']).optional() });
 const idParams = z.object({ id: z.string().max(64) });
 
-export function registerGrantRoutes(app: FastifyInstance, config: Config, grants: GrantService): void {
+export function registerGrantRoutes(app: FastifyInstance, config: Config, grants: GrantService, endpointFor: (protocol: 'postgres' | 'mysql') => HostPort): void {
   app.post('/v1/grants', async (request, reply) => {
     const body = parse(requestBody, request.body, 'request body');
     let ttlSeconds: number | undefined;
@@ -34,7 +35,7 @@ export function registerGrantRoutes(app: FastifyInstance, config: Config, grants
     const { grant, token } = await grants.request(callerOf(request), { resource: body.resource, role: body.role, ttlSeconds, reason: body.reason });
     const resource = findResource(config, grant.resource);
     if (!resource) throw new Error(`resource ${grant.resource} vanished from config`);
-    return reply.status(201).send({ ...grantView(grant), token, connection: connectionInfo(config, resource, grant, token) });
+    return reply.status(201).send({ ...grantView(grant), token, connection: connectionInfo(endpointFor(resource.protocol), resource, grant, token) });
   });
 
   app.get('/v1/grants', async (request) => {

@@ -46,7 +46,13 @@ export class JsonlAuditSink implements AuditStreamSink {
   /** Opens the destination and waits until it is ready, so a bad path fails at startup, not at the first event. */
   static async open(options: JsonlAuditSinkOptions): Promise<JsonlAuditSink> {
     const sink = JsonlAuditSink.create(options);
-    await once(sink.#destination, 'ready');
+    try {
+      await once(sink.#destination, 'ready');
+    } catch (error) {
+      // A destroyed stream is skipped by pino's exit hook, which would otherwise flushSync a never-opened file.
+      sink.#destination.destroy();
+      throw error;
+    }
     return sink;
   }
 

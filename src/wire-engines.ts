@@ -1,0 +1,63 @@
+// Builds the wire engines' dependency objects from the composition root's parts, so engines see only the narrow
+// interfaces of src/engines/*/deps.ts (STYLE: engines never import a concrete broker, sink or store).
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Grant } from './access/grant.js';
+import type { GrantService } from './access/grant-service.js';
+import { isGrantId } from './access/ids.js';
+import { sourceAddressCheck, type AddressCheck } from './access/source-address.js';
+import type { AuditLog } from './audit/events.js';
+import type { Config } from './config/schema.js';
+import type { LeaseManager } from './credentials/lease-manager.js';
+import type { GrantDirectory, LeaseSource, PostgresEngineDeps } from './engines/postgres/deps.js';
+import { listenerSecureContext } from './net/tls.js';
+import type { SessionRegistry } from './session/registry.js';
+import type { Store } from './store/store.js';
+
+export interface EngineParts {
+  readonly config: Config;
+  readonly store: Store;
+  readonly audit: AuditLog;
+  readonly grants: GrantService;
+  readonly leases: LeaseManager;
+  readonly sessions: SessionRegistry;
+  readonly logger: Logger;
+  readonly shutdown: AbortSignal;
+}
+
+function grantDirectory(parts: EngineParts): GrantDirectory {
+  const checks = new Map<string, AddressCheck>();
+  for (const policy of parts.config.policies) checks.set(policy.name, sourceAddressCheck(policy.source_cidrs));
+  return {
+    lookup: async (id) => (isGrantId(id) ? parts.store.getGrant(id) : undefined),
+    activate: async (grant: Grant) => { await parts.grants.activate(grant.id); },
+    allowsAddress: (grant, address) => (checks.get(grant.policy) ?? (() => true))(address),
+  };
+}
+
+function leaseSource(leases: LeaseManager): LeaseSource {
+  return {
+    acquire: (grant) => leases.acquire(grant),
+    released: (grant, remaining) => leases.release(grant, remaining),
+  };
+}
+
+export function postgresEngineDeps(parts: EngineParts): PostgresEngineDeps {
+  const { config } = parts;
+  return {
+    grants: grantDirectory(parts),
+    leases: leaseSource(parts.leases),
+    audit: parts.audit,
+    sessions: parts.sessions,
+    sessionRecords: parts.store,
+    resources: (name) => config.resources.find((resource) => resource.name === name),
+    logger: parts.logger.child({ engine: 'postgres' }),
+    shutdown: parts.shutdown,
+    tls: { context: listenerSecureContext(config.tls), require: config.tls?.require ?? false },
+    maxMessageBytes: config.limits.max_message_bytes,
+    maxAuditSqlBytes: config.limits.max_audit_sql_bytes,
+    warnBeforeMs: config.grants.warn_before * 1000,
+    parameters: config.audit.parameters,
+    mockSecretKey: randomBytes(32),
+  };
+}
