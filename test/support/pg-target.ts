@@ -4,6 +4,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import pg from 'pg';
 import { createPgDatabase, pgAdminUrl, type ScratchDatabase } from './databases.js';
+import { startJitgateInstance, type JitgateInstance } from './jitgate-instance.js';
 
 export interface PgTarget {
   /** `direct` or `jitgate`: for test titles and failure messages only. */
@@ -142,4 +143,35 @@ async function dropDirect(db: ScratchDatabase, role: string): Promise<void> {
   // ends any session a test left open) leaves a role that DROP ROLE accepts without a DROP OWNED first.
   await db.drop();
   await onDatabase(pgAdminUrl(), renderRoleStatements(['DROP ROLE IF EXISTS "{{name}}"'], { name: role }));
+}
+
+/**
+ * jitgate itself: an in-process instance whose `readwrite` role on a scratch database is READWRITE_ROLE_STATEMENTS;
+ * the target logs in with a grant id and token, so every scenario runs through the engine, the tap and a lease user.
+ */
+export async function createJitgatePgTarget(scratchPrefix = 'pg_clients_jg'): Promise<PgTargetHandle & { readonly instance: JitgateInstance }> {
+  const db = await createPgDatabase(scratchPrefix);
+  await preparePgScratchDatabase(db);
+  const instance = await startJitgateInstance([{
+    name: 'clients-pg', protocol: 'postgres', adminUrl: db.url,
+    roles: { readwrite: { creation: READWRITE_ROLE_STATEMENTS } },
+  }]);
+  try {
+    const grant = await instance.grant('clients-pg', 'readwrite', '2h');
+    const endpoint = instance.handle.endpointFor('postgres');
+    const connection = { host: endpoint.host, port: endpoint.port, user: grant.id, password: grant.token, database: db.name };
+    const target: PgTarget = { name: 'jitgate', ...connection, url: pgUrl(connection), psqlEnv: psqlEnvFor(connection, { PGSSLMODE: 'disable' }) };
+    return {
+      target,
+      instance,
+      cleanup: async () => {
+        await instance.close();
+        await db.drop();
+      },
+    };
+  } catch (error) {
+    await instance.close();
+    await db.drop();
+    throw error;
+  }
 }
