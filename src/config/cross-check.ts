@@ -1,5 +1,6 @@
 // Rules that span several parts of the config: names unique, policies pointing at real resources and roles,
 // each role defined the way its resource's broker needs.
+import { validateRoleTemplates } from '../credentials/builtin/templates.js';
 import type { Config } from './schema.js';
 
 export interface ConfigIssue {
@@ -7,7 +8,7 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
-export function crossCheck(config: Config): ConfigIssue[] {
+export function crossCheck(config: Config, checks: { templates: boolean } = { templates: true }): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seenResources = new Set<string>();
 
@@ -20,6 +21,12 @@ export function crossCheck(config: Config): ConfigIssue[] {
     }
     if (resource.broker === 'vault' && config.brokers.vault === undefined) {
       issues.push({ path: ['resources', index, 'broker'], message: 'broker "vault" needs brokers.vault to be configured' });
+    }
+    // Templates are checked at load, so a typo like {{nmae}} fails `config check`, not a user's first connection.
+    for (const problem of checks.templates ? validateRoleTemplates(resource) : []) {
+      const prefix = `resource "${problem.resource}" role "${problem.role}" ${problem.field}: `;
+      const text = problem.message.startsWith(prefix) ? problem.message.slice(prefix.length) : problem.message;
+      issues.push({ path: ['resources', index, 'roles', problem.role, ...problem.field.split(/[[\]]/).filter(Boolean).map((part) => (/^\d+$/.test(part) ? Number(part) : part))], message: text });
     }
     for (const [roleName, role] of Object.entries(resource.roles)) {
       const rolePath = ['resources', index, 'roles', roleName];

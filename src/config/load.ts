@@ -29,6 +29,11 @@ export interface LoadOptions {
   /** Shown in error messages; also the base for relative `${file:…}` paths when given as a file path. */
   readonly source?: string;
   readonly baseDir?: string;
+  /**
+   * Leave role templates unchecked (they are then checked at issue time instead). Only for tools and tests that
+   * must build a config holding a broken template on purpose.
+   */
+  readonly skipTemplateCheck?: boolean;
 }
 
 export function parseConfigText(text: string, options: LoadOptions = {}): Config {
@@ -51,7 +56,7 @@ export function parseConfigText(text: string, options: LoadOptions = {}): Config
   if (!parsed.success) {
     throw new ConfigError(source, parsed.error.issues.map((issue) => `${formatConfigPath(issue.path)}: ${describeIssue(issue)}`));
   }
-  const problems = crossCheck(parsed.data);
+  const problems = crossCheck(parsed.data, { templates: options.skipTemplateCheck !== true });
   if (problems.length > 0) throw new ConfigError(source, problems.map((issue) => `${formatConfigPath(issue.path)}: ${issue.message}`));
   return parsed.data;
 }

@@ -48,7 +48,7 @@ export function errorCode(error: unknown): string | undefined {
 const example = (file: string): string => readFileSync(new URL(`../../config/examples/${file}`, import.meta.url), 'utf8');
 
 function onlyResource(text: string, env: Record<string, string>): ResourceConfig {
-  const resource = parseConfigText(text, { env }).resources[0];
+  const resource = parseConfigText(text, { env, skipTemplateCheck: true }).resources[0];
   if (resource === undefined) throw new Error('config has no resource');
   return resource;
 }

@@ -128,7 +128,7 @@ resources:
     database: orders
     admin: { user: admin }
     roles:
-${roles}`, { env: {} });
+${roles}`, { env: {}, skipTemplateCheck: true });
   const resource = config.resources[0];
   if (resource === undefined) throw new Error('no resource');
   return resource;

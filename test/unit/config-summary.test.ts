@@ -33,7 +33,7 @@ resources:
     tls: { mode: verify-full }
     teardown: { mode: on_disconnect, grace: 5m }
     roles:
-      readonly: { max_ttl: 90m, creation_statements: [x] }
+      readonly: { max_ttl: 90m, creation_statements: ['CREATE ROLE "{{name}}" LOGIN PASSWORD ''{{password}}'''] }
   - name: orders-vault
     protocol: mysql
     host: mysql.internal

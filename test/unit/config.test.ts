@@ -14,7 +14,7 @@ const PG_RESOURCE = `
     database: orders
     admin: { user: jitgate_admin, password: secret }
     roles:
-      readonly: { max_ttl: 8h, creation_statements: ['CREATE ROLE "{{name}}" LOGIN'] }`;
+      readonly: { max_ttl: 8h, creation_statements: ['CREATE ROLE "{{name}}" LOGIN PASSWORD ''{{password}}'''] }`;
 
 const MYSQL_RESOURCE = `
   - name: orders-mysql
@@ -24,7 +24,7 @@ const MYSQL_RESOURCE = `
     database: orders
     admin: { user: root }
     roles:
-      ro: { max_ttl: 1h, creation_statements: ["CREATE USER '{{name}}'"] }`;
+      ro: { max_ttl: 1h, creation_statements: ["CREATE USER '{{name}}' IDENTIFIED BY '{{password}}'"] }`;
 
 const POLICY = `
   - { name: dev-readonly, resources: [orders-pg], roles: [readonly], requesters: [dev], approval: auto, max_ttl: 8h }`;
@@ -98,11 +98,11 @@ describe('malformed configs name the exact path', () => {
   });
 
   it('requires creation statements with the builtin broker and vault_role with the vault broker', () => {
-    expect(problemsOf(yaml({ resources: PG_RESOURCE.replace(", creation_statements: ['CREATE ROLE \"{{name}}\" LOGIN']", '') })))
+    expect(problemsOf(yaml({ resources: PG_RESOURCE.replace(", creation_statements: ['CREATE ROLE \"{{name}}\" LOGIN PASSWORD ''{{password}}''']", '') })))
       .toEqual(['resources[0].roles.readonly.creation_statements: required with the builtin broker']);
     const vault = 'brokers:\n  vault: { address: "https://vault:8200", auth: { token: "s.abc" } }';
     const vaultResource = PG_RESOURCE.replace('host: 10.0.0.5', 'host: 10.0.0.5\n    broker: vault')
-      .replace(", creation_statements: ['CREATE ROLE \"{{name}}\" LOGIN']", '');
+      .replace(", creation_statements: ['CREATE ROLE \"{{name}}\" LOGIN PASSWORD ''{{password}}''']", '');
     expect(problemsOf(yaml({ extra: vault, resources: vaultResource }))).toEqual(['resources[0].roles.readonly.vault_role: required with the vault broker']);
   });
 
@@ -213,7 +213,7 @@ describe('interpolation', () => {
 
 describe('admin_url', () => {
   const withUrl = (url: string, fields = ''): string =>
-    yaml({ resources: `\n  - { name: db, protocol: postgres, admin_url: "${url}"${fields}, roles: { ro: { max_ttl: 1h, creation_statements: [x] } } }`, policies: ' []' });
+    yaml({ resources: `\n  - { name: db, protocol: postgres, admin_url: "${url}"${fields}, roles: { ro: { max_ttl: 1h, creation_statements: ['CREATE ROLE "{{name}}" PASSWORD ''{{password}}'''] } } }`, policies: ' []' });
 
   it('expands into host, port, database and admin credentials', () => {
     const [resource] = parseConfigText(withUrl('postgres://jg%40admin:p%3Ass@db.internal:6543/orders'), { env: {} }).resources;
@@ -233,5 +233,15 @@ describe('admin_url', () => {
 
   it('rejects an admin_url that is not a URL', () => {
     expect(problemsOf(withUrl('not a url', ', host: h, port: 1, database: d, admin: { user: u }'))).toEqual(['resources[0].admin_url: expected a URL like "postgres://admin@db:5432/app"']);
+  });
+});
+
+describe('role templates (builtin broker)', () => {
+  it('names the role, statement and placeholder of a template typo at load', () => {
+    const typo = PG_RESOURCE.replace('CREATE ROLE "{{name}}" LOGIN', 'CREATE ROLE "{{nmae}}" LOGIN');
+    expect(problemsOf(yaml({ resources: typo }))).toEqual([
+      'resources[0].roles.readonly.creation_statements[0]: unknown placeholder {{nmae}} (known: {{name}}, {{username}}, {{password}}, {{expiration}})',
+      'resources[0].roles.readonly.creation_statements: no statement uses {{name}}, so the lease user would never be created',
+    ]);
   });
 });

@@ -22,7 +22,7 @@ resources:
     port: 5432
     database: orders
     admin: { user: postgres, password: "${ADMIN_PASSWORD}" }
-    roles: { readonly: { max_ttl: 8h, creation_statements: ['CREATE ROLE "{{name}}"'] } }
+    roles: { readonly: { max_ttl: 8h, creation_statements: ['CREATE ROLE "{{name}}" LOGIN PASSWORD ''{{password}}'''] } }
   - name: lazy-pg
     protocol: postgres
     host: 127.0.0.1
@@ -30,7 +30,7 @@ resources:
     database: orders
     admin: { user: postgres }
     teardown: { mode: on_disconnect, grace: 1s }
-    roles: { readonly: { max_ttl: 8h, creation_statements: ['CREATE ROLE "{{name}}"'] } }
+    roles: { readonly: { max_ttl: 8h, creation_statements: ['CREATE ROLE "{{name}}" LOGIN PASSWORD ''{{password}}'''] } }
 `, { env: {} });
 
 const FAST_RETRY = { initialDelayMs: 20, maxDelayMs: 40 };
