@@ -23,7 +23,8 @@ import { splitHostPort, type HostPort } from './net/address.js';
 import { listen, type Listener } from './net/listener.js';
 import { PostgresEngine } from './engines/postgres/engine.js';
 import { SessionRegistry } from './session/registry.js';
-import { postgresEngineDeps } from './wire-engines.js';
+import { MysqlEngine } from './engines/mysql/engine.js';
+import { mysqlEngineDeps, postgresEngineDeps } from './wire-engines.js';
 
 export interface JitgateHandle {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:7480 (the real port when the config asked for port 0). */
@@ -74,17 +75,22 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     return bound ? { host: configured.host, port: bound.port } : configured;
   };
   const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor });
-  const postgres = new PostgresEngine(postgresEngineDeps({ config, store, audit, grants, leases, sessions, logger, shutdown: shutdown.signal }));
+  const engineParts = { config, store, audit, grants, leases, sessions, logger, shutdown: shutdown.signal };
+  const postgres = new PostgresEngine(postgresEngineDeps(engineParts));
+  const mysql = new MysqlEngine(mysqlEngineDeps(engineParts));
 
   lifecycle.start();
   const { host, port } = splitHostPort(config.listen.api);
   try {
     await app.listen({ host, port });
     listeners.postgres = await listen(config.listen.postgres, 'postgres', (socket) => postgres.handleConnection(socket), logger);
+    await mysql.probe();
+    listeners.mysql = await listen(config.listen.mysql, 'mysql', (socket) => mysql.handleConnection(socket), logger);
   } catch (error) {
     lifecycle.stop();
     await app.close();
     await listeners.postgres?.close();
+    await listeners.mysql?.close();
     await leases.close();
     await builtin.close();
     await audit.close();
@@ -103,7 +109,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
       lifecycle.stop();
       // Sessions end with 57P01 / ER_CONNECTION_KILLED before the listeners and the API go.
       shutdown.abort();
-      await Promise.all([app.close(), listeners.postgres?.close()]);
+      await Promise.all([app.close(), listeners.postgres?.close(), listeners.mysql?.close()]);
       // Leases before the broker (attempts under way finish), both before the audit trail that records them.
       await leases.close();
       await builtin.close();
@@ -136,7 +142,8 @@ export async function runServe(configPath: string): Promise<void> {
   }
   logger.info({ api: handle.apiUrl, store: handle.store.kind, resources: config.resources.map((r) => r.name) }, 'jitgate serving');
   const pg = handle.endpointFor('postgres');
-  process.stderr.write(`jitgate: API listening on ${handle.apiUrl}, Postgres on ${pg.host}:${pg.port}\n`);
+  const my = handle.endpointFor('mysql');
+  process.stderr.write(`jitgate: API listening on ${handle.apiUrl}, Postgres on ${pg.host}:${pg.port}, MySQL on ${my.host}:${my.port}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

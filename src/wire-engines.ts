@@ -9,6 +9,7 @@ import { sourceAddressCheck, type AddressCheck } from './access/source-address.j
 import type { AuditLog } from './audit/events.js';
 import type { Config } from './config/schema.js';
 import type { LeaseManager } from './credentials/lease-manager.js';
+import type { MysqlEngineDeps } from './engines/mysql/deps.js';
 import type { GrantDirectory, LeaseSource, PostgresEngineDeps } from './engines/postgres/deps.js';
 import { listenerSecureContext } from './net/tls.js';
 import type { SessionRegistry } from './session/registry.js';
@@ -57,6 +58,26 @@ export function postgresEngineDeps(parts: EngineParts): PostgresEngineDeps {
     maxMessageBytes: config.limits.max_message_bytes,
     maxAuditSqlBytes: config.limits.max_audit_sql_bytes,
     warnBeforeMs: config.grants.warn_before * 1000,
+    parameters: config.audit.parameters,
+    mockSecretKey: randomBytes(32),
+  };
+}
+
+export function mysqlEngineDeps(parts: EngineParts): MysqlEngineDeps {
+  const { config } = parts;
+  return {
+    grants: grantDirectory(parts),
+    leases: leaseSource(parts.leases),
+    audit: parts.audit,
+    sessions: parts.sessions,
+    sessionRecords: parts.store,
+    resources: (name) => config.resources.find((resource) => resource.name === name),
+    mysqlResources: config.resources.filter((resource) => resource.protocol === 'mysql'),
+    logger: parts.logger.child({ engine: 'mysql' }),
+    shutdown: parts.shutdown,
+    tls: { context: listenerSecureContext(config.tls), require: config.tls?.require ?? false },
+    maxPacketBytes: config.limits.max_message_bytes,
+    maxAuditSqlBytes: config.limits.max_audit_sql_bytes,
     parameters: config.audit.parameters,
     mockSecretKey: randomBytes(32),
   };

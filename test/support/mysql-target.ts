@@ -3,6 +3,7 @@
 // createDirectMysqlTarget() makes the direct one on the run's server: a scratch database and a user holding what the
 // suite's readwrite grant holds, so a jitgate target built on the same role sees the same server behaviour.
 import { randomBytes } from 'node:crypto';
+import { startJitgateInstance, type JitgateInstance } from './jitgate-instance.js';
 import mysql from 'mysql2/promise';
 import { createMysqlDatabase, mysqlAdminUrl } from './databases.js';
 import { mysqlTargetFromUrl } from './mysql-cli.js';
@@ -138,4 +139,42 @@ export async function createDirectMysqlTarget(name = 'direct'): Promise<MysqlTar
       }
     },
   };
+}
+
+/**
+ * jitgate itself: an in-process instance whose `readwrite` role on a scratch database is clientSuiteRoleStatements, so
+ * the lease user has exactly the direct user's privileges; the target logs in with a grant id and its token.
+ */
+export async function createJitgateMysqlTarget(name = 'jitgate'): Promise<MysqlTargetHandle & { readonly instance: JitgateInstance }> {
+  await prepareMysqlServerForClientSuite();
+  const scratch = await createMysqlDatabase('mysql_clients_jg');
+  await withAdmin(async (admin) => {
+    await admin.query(`alter database \`${scratch.name}\` character set utf8mb4 collate utf8mb4_unicode_ci`);
+  });
+  const instance = await startJitgateInstance([{
+    name: 'clients-mysql', protocol: 'mysql', adminUrl: scratch.url,
+    roles: { readwrite: { creation: clientSuiteRoleStatements(scratch.name) } },
+  }]);
+  try {
+    const grant = await instance.grant('clients-mysql', 'readwrite', '2h');
+    const endpoint = instance.handle.endpointFor('mysql');
+    return {
+      target: {
+        name, host: endpoint.host, port: endpoint.port, user: grant.id, password: grant.token, database: scratch.name,
+        tls: false, authPlugins: ['caching_sha2_password', 'mysql_native_password'],
+      },
+      instance,
+      async cleanup() {
+        try {
+          await instance.close();
+        } finally {
+          await scratch.drop();
+        }
+      },
+    };
+  } catch (error) {
+    await instance.close();
+    await scratch.drop();
+    throw error;
+  }
 }

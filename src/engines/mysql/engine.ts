@@ -1,0 +1,213 @@
+// The MySQL engine: one client connection from accept to close, as numbered steps (STYLE rule 9).
+//   1 greet (HandshakeV10, TLS) → 2 read HandshakeResponse41 → 3 authenticate the grant → session start
+//   → 4 acquire the lease → 5 log in upstream → 6 the client's OK → 7 relay → 8 teardown.
+import type { Socket } from 'node:net';
+import { encodePacket } from '../../../protocols/mysql/packet-framer.js';
+import { mysqlError, errorForWireFormat } from '../../../protocols/mysql/server-errors.js';
+import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
+import { CapabilityFlag, Charset } from '../../../protocols/mysql/constants.js';
+import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import type { Grant } from '../../access/grant.js';
+import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
+import type { ResourceConfig } from '../../config/schema.js';
+import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
+import type { MysqlEngineDeps } from './deps.js';
+import { greetClient, mockVerifiers, OFFERED_CAPABILITIES, proveToken, type AcceptedClient, type ServerIdentity } from './handshake.js';
+import { PeerClosed } from './packet-reader.js';
+import { MysqlRelay } from './relay.js';
+import { commandRefusal } from './policy.js';
+import { MysqlTap } from './tap.js';
+import { connectMysqlUpstream, killQuery, probeGreeting, type MysqlUpstreamSession } from './upstream.js';
+
+const LOGIN_TIMEOUT_MS = 30_000;
+const PROBE_TIMEOUT_MS = 3_000;
+/** Used until (or when never) a MySQL resource answers the start probe. */
+const DEFAULT_IDENTITY: ServerIdentity = {
+  serverVersion: '8.0.36-jitgate', upstreamCapabilities: OFFERED_CAPABILITIES, upstreamMariadbCapabilities: 0, characterSet: Charset.utf8mb4_general_ci,
+};
+
+function clientHost(socket: Socket): string {
+  return socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+}
+
+/** DESIGN §4 step 3: what a client with a pending command is told when its session ends. */
+function errFor(reason: SessionEndReason, grant: string): ErrFields | undefined {
+  switch (reason.kind) {
+    case 'grant_expired': return mysqlError.grantExpired(grant);
+    case 'grant_revoked':
+    case 'ended_by_admin': return mysqlError.grantRevoked(grant);
+    case 'shutdown': return mysqlError.connectionKilled('jitgate is shutting down');
+    case 'audit_unavailable': return mysqlError.auditUnavailable();
+    case 'protocol_error': return mysqlError.malformedPacket();
+    case 'client_closed':
+    case 'upstream_closed': return undefined;
+  }
+}
+
+export class MysqlEngine {
+  private identity: ServerIdentity = DEFAULT_IDENTITY;
+  private connectionIds = 1;
+
+  constructor(private readonly deps: MysqlEngineDeps) {}
+
+  /** Learns the upstream version and capabilities from the resources' greetings, so clients see the real server. */
+  async probe(): Promise<void> {
+    for (const resource of this.deps.mysqlResources) {
+      try {
+        const greeting = await probeGreeting(resource, AbortSignal.timeout(PROBE_TIMEOUT_MS));
+        const previous = this.identity === DEFAULT_IDENTITY ? undefined : this.identity;
+        this.identity = {
+          serverVersion: previous?.serverVersion ?? greeting.serverVersion,
+          upstreamCapabilities: ((previous?.upstreamCapabilities ?? 0xffffffff) & greeting.capabilities) >>> 0,
+          upstreamMariadbCapabilities: ((previous?.upstreamMariadbCapabilities ?? 0xffffffff) & greeting.mariadbCapabilities) >>> 0,
+          characterSet: previous?.characterSet ?? greeting.characterSet,
+        };
+      } catch (error) {
+        this.deps.logger.warn({ resource: resource.name, err: error }, 'mysql resource did not answer the start probe');
+      }
+    }
+  }
+
+  async handleConnection(socket: Socket): Promise<void> {
+    const host = clientHost(socket);
+    const address = `${host}:${socket.remotePort ?? 0}`;
+    const login = AbortSignal.any([AbortSignal.timeout(LOGIN_TIMEOUT_MS), this.deps.shutdown]);
+    const connectionId = this.connectionIds = (this.connectionIds % 0x7fffffff) + 1;
+    let client: AcceptedClient;
+    try {
+      client = await greetClient(socket, login, this.identity, this.deps.tls.context, connectionId);
+    } catch (error) {
+      if (error instanceof WireFormatError) socket.end(encodePacket(1, encodeErrPacket(errorForWireFormat(error), CapabilityFlag.CLIENT_PROTOCOL_41)));
+      else socket.destroy();
+      this.authFailed(address, '', error instanceof PeerClosed ? 'client closed during handshake' : `handshake failed: ${error instanceof Error ? error.message : String(error)}`, '1043');
+      return;
+    }
+    const user = client.response.username;
+    const refuse = (fields: ErrFields, reason: string): void => {
+      this.authFailed(address, user, reason, String(fields.errno));
+      client.socket.end(encodePacket(client.reader.nextSequenceId, encodeErrPacket(fields, client.capabilities)));
+    };
+    if (this.deps.tls.require && !client.tls) return refuse(mysqlError.accessDenied(user, host, true), 'TLS required');
+
+    // Step 3: the token, by verifier; unknown grants against a mock verifier (identical ERR either way).
+    let proven: boolean;
+    const grant = await this.deps.grants.lookup(user);
+    try {
+      proven = await proveToken(client, grant?.verifiers ?? mockVerifiers(user, this.deps.mockSecretKey));
+    } catch {
+      client.socket.destroy();
+      this.authFailed(address, user, 'client closed during authentication', '1045');
+      return;
+    }
+    if (!proven || !grant) return refuse(mysqlError.accessDenied(user, host, true), grant ? 'wrong token' : 'unknown grant');
+    const decision = this.decide(grant, client, address, host);
+    if ('refusal' in decision) return refuse(decision.refusal, decision.reason);
+    client.reader.detach();
+    await this.runSession(client, address, grant, decision.resource);
+  }
+
+  private decide(grant: Grant, client: AcceptedClient, address: string, host: string): { resource: ResourceConfig } | { refusal: ErrFields; reason: string } {
+    const user = grant.id;
+    const denied = (why: string): { refusal: ErrFields; reason: string } =>
+      ({ refusal: { ...mysqlError.accessDenied(user, host, true), message: `Access denied for user '${user}'@'${host}': ${why}` }, reason: why });
+    if (grant.state === 'pending') return denied(`grant ${grant.id} is pending approval`);
+    if (grant.state === 'denied' || grant.state === 'ended') return denied(`grant ${grant.id} is ${grant.endReason ?? grant.state}`);
+    if (grant.expiresAt.getTime() <= Date.now()) return denied(`grant ${grant.id} is expired`);
+    const resource = this.deps.resources(grant.resource);
+    if (!resource) return denied(`the resource of grant ${grant.id} is no longer configured`);
+    if (resource.protocol !== 'mysql') return denied(`grant ${grant.id} is for ${resource.protocol} resource "${resource.name}"; use jitgate's Postgres port`);
+    const database = client.response.database;
+    if (database !== null && database !== '' && database !== resource.database) {
+      return { refusal: mysqlError.dbAccessDenied(user, database, host), reason: 'wrong database' };
+    }
+    if (!this.deps.grants.allowsAddress(grant, address)) return denied(`grant ${grant.id} may not connect from ${host}`);
+    return { resource };
+  }
+
+  private authFailed(address: string, user: string, reason: string, code: string): void {
+    void this.deps.audit.emit({ type: 'session.auth_failed', protocol: 'mysql', client: address, user: user.slice(0, 64), reason, code });
+  }
+
+  private async runSession(client: AcceptedClient, address: string, grant: Grant, resource: ResourceConfig): Promise<void> {
+    const { deps } = this;
+    const program = client.response.connectAttributes?.get('program_name') ?? client.response.connectAttributes?.get('_client_name') ?? null;
+    const session = new Session({ grant, protocol: 'mysql', clientAddress: address, tls: client.tls, program, shutdown: deps.shutdown });
+    deps.sessions.add(session);
+    const started = Date.now();
+    await deps.sessionRecords.insertSession({
+      id: session.id, grantId: grant.id, resource: resource.name, role: grant.role, user: grant.requester, protocol: 'mysql',
+      clientAddress: address, clientProgram: program, tls: client.tls, startedAt: session.startedAt, endedAt: null, endReason: null,
+      bytesIn: 0, bytesOut: 0, statements: 0,
+    });
+    void deps.audit.emit({ type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'mysql',
+      user: grant.requester, client: address, tls: client.tls, ...(program ? { program } : {}) });
+    const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'mysql',
+      parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes });
+
+    let upstream: MysqlUpstreamSession;
+    let login: Parameters<typeof connectMysqlUpstream>[0];
+    try {
+      // Steps 4–5: the grant's shared lease, then the upstream login with the capabilities the client negotiated.
+      const lease = await deps.leases.acquire(grant);
+      await deps.grants.activate(grant);
+      login = {
+        resource, user: lease.username, password: lease.password.reveal(), database: resource.database,
+        capabilities: client.capabilities, mariadbCapabilities: client.mariadbCapabilities,
+        characterSet: client.response.characterSet, maxPacketSize: client.response.maxPacketSize,
+        connectAttributes: client.response.connectAttributes,
+      };
+      upstream = await connectMysqlUpstream(login, session.signal);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const told = session.isEnded ? errFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : mysqlError.upstreamUnavailable(message);
+      if (told) client.socket.end(encodePacket(client.reader.nextSequenceId, encodeErrPacket(told, client.capabilities)));
+      else client.socket.destroy();
+      session.end({ kind: 'upstream_closed', detail: message });
+      await this.endSession(session, recorder.count, started);
+      return;
+    }
+
+    // Step 6: the server's own auth OK, as the answer to the client's login.
+    client.socket.write(encodePacket(client.reader.nextSequenceId, upstream.okPayload));
+
+    // Step 7: relay until either side or the grant ends.
+    const tap = new MysqlTap(recorder, client.capabilities, client.mariadbCapabilities, 4096);
+    const threadId = upstream.greeting.connectionId;
+    const relay = new MysqlRelay(client.socket, upstream.socket, session, tap, {
+      refusal: (command) => commandRefusal(command, resource, grant.id, () => deps.audit.accepting()),
+      onViolation: (detail, told) => {
+        if (!client.socket.destroyed) client.socket.write(encodePacket(1, encodeErrPacket(told, client.capabilities)));
+        session.end({ kind: 'protocol_error', detail });
+      },
+      cancelInFlight: () => { void killQuery(login, threadId).catch(() => {}); },
+    }, { capabilities: client.capabilities, maxPayloadBytes: deps.maxPacketBytes, clientRetainBytes: deps.maxAuditSqlBytes + 64 });
+    const expiry = setTimeout(() => session.end({ kind: 'grant_expired' }), Math.max(0, grant.expiresAt.getTime() - Date.now()) + 2_000);
+    expiry.unref();
+    session.signal.addEventListener('abort', () => {
+      const reason = session.endReason ?? { kind: 'shutdown' };
+      if (reason.kind === 'client_closed' || reason.kind === 'upstream_closed') relay.shutdown();
+      else relay.close(errFor(reason, grant.id));
+    }, { once: true });
+    relay.start();
+    await relay.done;
+
+    // Step 8: bookkeeping; the lease ends with the grant (DESIGN §4).
+    clearTimeout(expiry);
+    tap.abandon({ code: '1927', message: `session ended: ${describeEndReason(session.endReason ?? { kind: 'shutdown' })}` });
+    await this.endSession(session, recorder.count, started);
+  }
+
+  private async endSession(session: Session, statements: number, started: number): Promise<void> {
+    const { deps } = this;
+    deps.sessions.remove(session);
+    const reason = describeEndReason(session.endReason ?? { kind: 'client_closed' });
+    try {
+      await deps.sessionRecords.updateSession(session.id, { endedAt: new Date(), endReason: reason, bytesIn: session.bytesIn, bytesOut: session.bytesOut, statements });
+    } catch (error) {
+      deps.logger.error({ err: error, session: session.id }, 'could not record the end of a session');
+    }
+    void deps.audit.emit({ type: 'session.ended', session: session.id, grant: session.grant.id, reason, bytesIn: session.bytesIn,
+      bytesOut: session.bytesOut, statements, durationMs: Date.now() - started });
+    deps.leases.released(session.grant, deps.sessions.sessionsOf(session.grant.id).length);
+  }
+}

@@ -1,0 +1,24 @@
+// Which client commands jitgate answers itself instead of forwarding (DESIGN §3): user switching and replication
+// are refused, COM_INIT_DB may only name the resource's database, and under `audit.on_failure: block` no statement
+// runs while the audit trail cannot record it.
+import type { ClientCommand } from '../../../protocols/mysql/client-commands.js';
+import { mysqlError } from '../../../protocols/mysql/server-errors.js';
+import type { ErrFields } from '../../../protocols/mysql/server-results.js';
+import type { ResourceConfig } from '../../config/schema.js';
+
+export function commandRefusal(command: ClientCommand, resource: ResourceConfig, grant: string, auditAccepting: () => boolean): ErrFields | undefined {
+  switch (command.type) {
+    case 'change_user': return mysqlError.notSupported('COM_CHANGE_USER');
+    case 'binlog_dump':
+    case 'binlog_dump_gtid':
+    case 'register_slave': return mysqlError.notSupported('replication');
+    case 'init_db':
+      return command.database === resource.database ? undefined : mysqlError.dbAccessDenied(grant, command.database);
+    case 'query':
+    case 'stmt_prepare':
+    case 'stmt_execute':
+      return auditAccepting() ? undefined : mysqlError.auditUnavailable();
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,168 @@
+// Step 7 for MySQL: verbatim relay in both directions with a tap on each (STYLE rule 6). Client commands are framed
+// with sequence checking (each command starts at 0); a command jitgate refuses (policy, audit unavailable) is answered
+// with an ERR in its place when it arrived alone, which is how every MySQL client sends commands. Closing waits for a
+// server packet boundary, so jitgate's ERR never lands inside another packet.
+import type { Socket } from 'node:net';
+import { decodeClientCommand, type ClientCommand } from '../../../protocols/mysql/client-commands.js';
+import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-framer.js';
+import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
+import { errorForWireFormat } from '../../../protocols/mysql/server-errors.js';
+import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import type { Session } from '../../session/session.js';
+import type { MysqlTap } from './tap.js';
+
+const CLOSE_AT_BOUNDARY_TIMEOUT_MS = 1_500;
+/** Server packets are only classified (OK/ERR/EOF/column definitions): their first bytes are enough. */
+const SERVER_RETAIN_BYTES = 16 * 1024;
+
+export interface MysqlRelayHooks {
+  /** undefined to forward the command, or the ERR that answers it instead. */
+  refusal(command: ClientCommand): ErrFields | undefined;
+  /** The session must end (protocol violation, or a refusal that could not be answered in place). */
+  onViolation(detail: string, told: ErrFields): void;
+  /** KILL QUERY for the command in flight (teardown step 2). */
+  cancelInFlight(): void;
+}
+
+export interface MysqlRelayOptions {
+  readonly capabilities: number;
+  readonly maxPayloadBytes: number;
+  /** Client payload bytes kept for the tap (SQL text up to the audit cap). */
+  readonly clientRetainBytes: number;
+}
+
+export class MysqlRelay {
+  private readonly fromClientFramer: PacketFramer;
+  private readonly fromServerFramer: PacketFramer;
+  private refused: ErrFields | undefined;
+  private packetsInChunk = 0;
+  private nextServerSequence = 1;
+  private closing: ErrFields | null | undefined;
+  private finished = false;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private resolveDone!: () => void;
+  readonly done: Promise<void>;
+
+  constructor(private readonly client: Socket, private readonly upstream: Socket, private readonly session: Session,
+    private readonly tap: MysqlTap, private readonly hooks: MysqlRelayHooks, private readonly options: MysqlRelayOptions) {
+    this.done = new Promise((resolve) => { this.resolveDone = resolve; });
+    this.fromClientFramer = new PacketFramer((_sequenceId, payload, payloadLength) => {
+      this.packetsInChunk++;
+      // Every command starts a new exchange at sequence id 0.
+      this.fromClientFramer.expectSequenceId(0);
+      const command = decodeClientCommand(payload, { capabilities: options.capabilities, payloadLength });
+      const refusal = this.hooks.refusal(command);
+      if (refusal) {
+        this.refused = refusal;
+        return;
+      }
+      this.nextServerSequence = 1;
+      this.tap.onCommand(command, payload, payloadLength);
+    }, { maxPayloadBytes: options.maxPayloadBytes, retainBytes: options.clientRetainBytes, checkSequence: true, firstSequenceId: 0 });
+    this.fromServerFramer = new PacketFramer((sequenceId, payload, payloadLength, frameCount) => {
+      this.nextServerSequence = (sequenceId + frameCount) & 0xff;
+      this.tap.onServerPacket(payload, payloadLength);
+    }, { maxPayloadBytes: 0x3fffffff, retainBytes: SERVER_RETAIN_BYTES });
+  }
+
+  start(): void {
+    this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    this.upstream.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
+    this.client.on('close', () => this.session.end({ kind: 'client_closed' }));
+    this.upstream.on('close', () => this.session.end({ kind: 'upstream_closed' }));
+    this.client.on('end', () => this.upstream.end());
+    this.client.on('error', () => {});
+    this.upstream.on('error', () => {});
+    this.client.resume();
+    this.upstream.resume();
+  }
+
+  /**
+   * Teardown steps 1–4: stop reading the client, kill what runs, answer a pending command with `told` at the next
+   * server packet boundary (an idle client is just closed), then close both sockets.
+   */
+  close(told: ErrFields | undefined): void {
+    if (this.closing !== undefined || this.finished) return;
+    this.closing = told ?? null;
+    this.client.pause();
+    if (this.tap.busy) this.hooks.cancelInFlight();
+    if (this.fromServerFramer.isIdle) {
+      this.finish();
+      return;
+    }
+    this.closeTimer = setTimeout(() => this.finish(), CLOSE_AT_BOUNDARY_TIMEOUT_MS);
+  }
+
+  /** The peer went away by itself: close the other side. */
+  shutdown(): void {
+    this.closing ??= null;
+    this.finish();
+  }
+
+  private fromClient(chunk: Buffer): void {
+    if (this.closing !== undefined || this.finished) return;
+    this.session.bytesIn += chunk.length;
+    const startedIdle = this.fromClientFramer.isIdle;
+    this.refused = undefined;
+    this.packetsInChunk = 0;
+    try {
+      this.fromClientFramer.push(chunk);
+    } catch (error) {
+      if (!(error instanceof WireFormatError)) throw error;
+      this.hooks.onViolation(error.message, errorForWireFormat(error));
+      return;
+    }
+    if (this.refused) {
+      if (startedIdle && this.packetsInChunk === 1 && this.fromClientFramer.isIdle) {
+        this.client.write(encodePacket(1, encodeErrPacket(this.refused, this.options.capabilities)));
+      } else {
+        this.hooks.onViolation('a refused command arrived with other data', this.refused);
+      }
+      return;
+    }
+    if (!this.upstream.write(chunk)) {
+      this.client.pause();
+      this.upstream.once('drain', () => { if (this.closing === undefined) this.client.resume(); });
+    }
+  }
+
+  private fromUpstream(chunk: Buffer): void {
+    if (this.finished) return;
+    this.session.bytesOut += chunk.length;
+    try {
+      this.fromServerFramer.push(chunk);
+    } catch (error) {
+      if (!(error instanceof WireFormatError)) throw error;
+      this.client.write(chunk);
+      this.session.end({ kind: 'upstream_closed', detail: `malformed server packet: ${error.message}` });
+      return;
+    }
+    const wrote = this.client.write(chunk);
+    if (this.closing !== undefined && this.fromServerFramer.isIdle) {
+      this.finish();
+      return;
+    }
+    if (!wrote) {
+      this.upstream.pause();
+      this.client.once('drain', () => this.upstream.resume());
+    }
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    const told = this.closing;
+    if (told && this.tap.busy && this.fromServerFramer.isIdle && !this.client.destroyed) {
+      this.client.end(encodePacket(this.nextServerSequence, encodeErrPacket(told, this.options.capabilities)));
+    } else {
+      this.client.end();
+    }
+    this.upstream.destroy();
+    let open = 2;
+    const closed = (): void => { if (--open === 0) this.resolveDone(); };
+    if (this.client.closed) closed(); else this.client.once('close', closed);
+    if (this.upstream.closed) closed(); else this.upstream.once('close', closed);
+    setTimeout(() => this.client.destroy(), 5_000).unref();
+  }
+}
