@@ -86,6 +86,57 @@ export class ByteReader {
     return (high << 32n) | low;
   }
 
+  readInt8(field: string): number {
+    const value = this.readUint8(field);
+    return value >= 0x80 ? value - 0x100 : value;
+  }
+
+  readInt16LE(field: string): number {
+    const value = this.readUint16LE(field);
+    return value >= 0x8000 ? value - 0x10000 : value;
+  }
+
+  readInt32LE(field: string): number {
+    return this.readUint32LE(field) | 0;
+  }
+
+  /** Reads a little-endian 64-bit two's-complement integer as a bigint (MySQL BIGINT values). */
+  readInt64LE(field: string): bigint {
+    return BigInt.asIntN(64, this.readUint64LE(field));
+  }
+
+  readFloatLE(field: string): number {
+    this.need(4, field);
+    const value = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.offset, 4).getFloat32(0, true);
+    this.offset += 4;
+    return value;
+  }
+
+  readDoubleLE(field: string): number {
+    this.need(8, field);
+    const value = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.offset, 8).getFloat64(0, true);
+    this.offset += 8;
+    return value;
+  }
+
+  /** The next byte without consuming it (type-byte dispatch, MySQL's optional '#' SQLSTATE marker). */
+  peekUint8(field: string): number {
+    this.need(1, field);
+    return this.bytes[this.offset] as number;
+  }
+
+  /** A NUL-terminated field as a view without the NUL (MySQL `string<NUL>` holding bytes, not text). */
+  readCStringBytes(field: string): Uint8Array {
+    const start = this.offset;
+    for (let i = start; i < this.end; i++) {
+      if (this.bytes[i] === 0) {
+        this.offset = i + 1;
+        return this.bytes.subarray(start, i);
+      }
+    }
+    throw new WireFormatError(`${field}: missing NUL terminator`);
+  }
+
   /** A view of the next `count` bytes (no copy): valid only while the underlying chunk is. */
   readBytes(count: number, field: string): Uint8Array {
     this.need(count, field);
