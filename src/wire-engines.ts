@@ -43,7 +43,8 @@ function leaseSource(leases: LeaseManager): LeaseSource {
   };
 }
 
-export function postgresEngineDeps(parts: EngineParts): PostgresEngineDeps {
+/** What both engines share: the grant, lease, audit and session collaborators, TLS and audit limits. */
+function commonDeps(parts: EngineParts, engine: 'postgres' | 'mysql') {
   const { config } = parts;
   return {
     grants: grantDirectory(parts),
@@ -51,34 +52,29 @@ export function postgresEngineDeps(parts: EngineParts): PostgresEngineDeps {
     audit: parts.audit,
     sessions: parts.sessions,
     sessionRecords: parts.store,
-    resources: (name) => config.resources.find((resource) => resource.name === name),
-    logger: parts.logger.child({ engine: 'postgres' }),
+    resources: (name: string) => config.resources.find((resource) => resource.name === name),
+    logger: parts.logger.child({ engine }),
     shutdown: parts.shutdown,
     tls: { context: listenerSecureContext(config.tls), require: config.tls?.require ?? false },
-    maxMessageBytes: config.limits.max_message_bytes,
     maxAuditSqlBytes: config.limits.max_audit_sql_bytes,
-    warnBeforeMs: config.grants.warn_before * 1000,
     parameters: config.audit.parameters,
+    // Per engine and per process: the mock verifiers of unknown grants must not be predictable across restarts.
     mockSecretKey: randomBytes(32),
   };
 }
 
-export function mysqlEngineDeps(parts: EngineParts): MysqlEngineDeps {
-  const { config } = parts;
+export function postgresEngineDeps(parts: EngineParts): PostgresEngineDeps {
   return {
-    grants: grantDirectory(parts),
-    leases: leaseSource(parts.leases),
-    audit: parts.audit,
-    sessions: parts.sessions,
-    sessionRecords: parts.store,
-    resources: (name) => config.resources.find((resource) => resource.name === name),
-    mysqlResources: config.resources.filter((resource) => resource.protocol === 'mysql'),
-    logger: parts.logger.child({ engine: 'mysql' }),
-    shutdown: parts.shutdown,
-    tls: { context: listenerSecureContext(config.tls), require: config.tls?.require ?? false },
-    maxPacketBytes: config.limits.max_message_bytes,
-    maxAuditSqlBytes: config.limits.max_audit_sql_bytes,
-    parameters: config.audit.parameters,
-    mockSecretKey: randomBytes(32),
+    ...commonDeps(parts, 'postgres'),
+    maxMessageBytes: parts.config.limits.max_message_bytes,
+    warnBeforeMs: parts.config.grants.warn_before * 1000,
+  };
+}
+
+export function mysqlEngineDeps(parts: EngineParts): MysqlEngineDeps {
+  return {
+    ...commonDeps(parts, 'mysql'),
+    mysqlResources: parts.config.resources.filter((resource) => resource.protocol === 'mysql'),
+    maxPacketBytes: parts.config.limits.max_message_bytes,
   };
 }
