@@ -12,9 +12,11 @@ import { ApiMetrics } from './api/metrics.js';
 import { buildApiServer } from './api/server.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { Config } from './config/schema.js';
+import type { GrantId } from './access/ids.js';
 import type { Broker, BrokerKind } from './credentials/broker.js';
 import { BuiltinBroker } from './credentials/builtin/index.js';
 import { LeaseManager } from './credentials/lease-manager.js';
+import { VaultBroker } from './credentials/vault/index.js';
 import type { SweepReport } from './credentials/sweep.js';
 import { createLogger } from './log.js';
 import { openStore } from './store/open.js';
@@ -55,9 +57,21 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
   });
   const lifecycle = new GrantLifecycle({ store, audit, logger });
   const builtin = new BuiltinBroker({ resources: config.resources, logger });
-  const brokers = (kind: BrokerKind): Broker | undefined => (kind === 'builtin' ? builtin : undefined);
+  const vault = config.brokers.vault === undefined ? undefined
+    : new VaultBroker({ config: config.brokers.vault, resources: config.resources, logger: logger.child({ broker: 'vault' }) });
+  const brokers = (kind: BrokerKind): Broker | undefined => (kind === 'builtin' ? builtin : vault);
+  // A lease that ends before its grant (Vault max_ttl, a dead Vault token): the grant ends first, with the reason audited.
+  const endGrantEarly = async (grantId: GrantId, reason: string): Promise<void> => {
+    const grant = await store.getGrant(grantId);
+    if (grant === undefined) return;
+    await audit.emit({ type: 'alert', severity: 'warning', grant: grantId, message: `grant ${grantId} ended early: ${reason}` });
+    await lifecycle.end(grant, 'revoked', 'jitgate:lease-ends-early');
+  };
   const leases = new LeaseManager({
     store, audit, logger, brokers, resources: config.resources, leaseMarginMs: config.credentials.lease_margin * 1000,
+    endGrantEarly: (grantId, reason) => {
+      endGrantEarly(grantId, reason).catch((error: unknown) => logger.error({ err: error, grant: grantId }, 'cannot end the grant early'));
+    },
   });
   const sessions = new SessionRegistry();
   const shutdown = new AbortController();
@@ -74,7 +88,8 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     const configured = splitHostPort(protocol === 'postgres' ? config.listen.postgres : config.listen.mysql);
     return bound ? { host: configured.host, port: bound.port } : configured;
   };
-  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor });
+  const healthChecks = async (): Promise<Record<string, string>> => (vault === undefined ? {} : { vault: (await vault.health()).status });
+  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor, healthChecks });
   const engineParts = { config, store, audit, grants, leases, sessions, logger, shutdown: shutdown.signal };
   const postgres = new PostgresEngine(postgresEngineDeps(engineParts));
   const mysql = new MysqlEngine(mysqlEngineDeps(engineParts));
@@ -93,6 +108,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     await listeners.mysql?.close();
     await leases.close();
     await builtin.close();
+    await vault?.close();
     await audit.close();
     await store.close();
     throw error;
@@ -101,6 +117,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
   const apiUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   // After listening, in the background: a resource that is down must not hold up the API (the sweep retries it).
   const sweep = config.credentials.sweep_on_start ? leases.sweep() : undefined;
+  void vault?.start(longestVaultGrantSeconds(config));
   sweep?.catch((error: unknown) => logger.error({ err: error }, 'start sweep failed'));
 
   let closing: Promise<void> | undefined;
@@ -113,12 +130,20 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
       // Leases before the broker (attempts under way finish), both before the audit trail that records them.
       await leases.close();
       await builtin.close();
+      await vault?.close();
       await audit.close();
       await store.close();
     })();
     return closing;
   };
   return { apiUrl, store, audit, grants, lifecycle, leases, sessions, sweep, endpointFor, generatedKeys: authenticator.generated, close };
+}
+
+/** The longest grant a vault-broker resource allows (role max_ttl) plus the lease margin: what the broker token must outlive. */
+function longestVaultGrantSeconds(config: Config): number {
+  const ttls = config.resources.filter((resource) => resource.broker === 'vault')
+    .flatMap((resource) => Object.values(resource.roles).map((role) => role.max_ttl));
+  return Math.max(0, ...ttls) + config.credentials.lease_margin;
 }
 
 /** `jitgate serve`: runs until SIGINT/SIGTERM, then closes listeners, flushes the audit trail and the store. */

@@ -28,6 +28,11 @@ export interface FrameScannerOptions {
    * Treat the object as immutable: its table is built once and cached.
    */
   readonly typeLimits?: Readonly<Partial<Record<number, number>>>;
+  /**
+   * Which type bytes may start a message at all (a 256-entry table, non-zero meaning valid); others fail as soon as
+   * their type byte arrives, before any of the chunk is relayed. Undefined: every type is valid.
+   */
+  readonly validTypes?: Uint8Array;
   /** A gathering buffer larger than this is released after its message (idle sessions stay small). Default 8 KiB. */
   readonly retainBytes?: number;
   readonly onMessage: FrameHandler;
@@ -74,6 +79,7 @@ export class FrameScanner {
   /** Per-type caps, shared between scanners built from the same `typeLimits` and maximum; undefined: the maximum for all. */
   private readonly limits: Uint32Array | undefined;
   private readonly maxMessageBytes: number;
+  private readonly validTypes: Uint8Array | undefined;
   private readonly retainBytes: number;
   private readonly onMessage: FrameHandler;
 
@@ -102,6 +108,10 @@ export class FrameScanner {
       if (wants.length !== 256) throw new RangeError(`wants table must have 256 entries, got ${wants.length}`);
       this.wanted = wants;
     }
+    if (options.validTypes !== undefined && options.validTypes.length !== 256) {
+      throw new RangeError(`validTypes table must have 256 entries, got ${options.validTypes.length}`);
+    }
+    this.validTypes = options.validTypes;
     this.maxMessageBytes = max;
     this.limits = options.typeLimits === undefined ? undefined : limitTable(options.typeLimits, max);
     this.retainBytes = options.retainBytes ?? 8192;
@@ -155,8 +165,10 @@ export class FrameScanner {
         type = chunk[pos] as number;
         declared = ((chunk[pos + 1] as number) << 24) | ((chunk[pos + 2] as number) << 16)
           | ((chunk[pos + 3] as number) << 8) | (chunk[pos + 4] as number);
+        this.checkType(type);
         pos += HEADER_BYTES;
       } else {
+        if (this.headerFill === 0) this.checkType(chunk[pos] as number);
         const count = Math.min(HEADER_BYTES - this.headerFill, end - pos);
         this.header.set(chunk.subarray(pos, pos + count), this.headerFill);
         this.headerFill += count;
@@ -230,6 +242,12 @@ export class FrameScanner {
       this.onMessage(this.type, body, this.declared + 1);
     }
     return pos + count;
+  }
+
+  private checkType(type: number): void {
+    if (this.validTypes !== undefined && this.validTypes[type] === 0) {
+      throw this.fail(`invalid message type ${describeMessageType(type)}`);
+    }
   }
 
   private fail(message: string): WireFormatError {

@@ -33,7 +33,14 @@ export interface ScramClientFinal {
   readonly expectedServerSignature: string;
 }
 
-export function scramClientFinal(first: ScramClientFirst, serverFirst: string, password: string): ScramClientFinal {
+/** SaltedPassword := Hi(password, salt, i) (RFC 5802 §3). A caller may pass one that remembers earlier results. */
+export type DeriveSaltedPassword = (password: string, salt: Buffer, iterations: number) => Buffer;
+
+export const deriveSaltedPassword: DeriveSaltedPassword = (password, salt, iterations) =>
+  pbkdf2Sync(password, salt, iterations, 32, 'sha256');
+
+export function scramClientFinal(first: ScramClientFirst, serverFirst: string, password: string,
+  derive: DeriveSaltedPassword = deriveSaltedPassword): ScramClientFinal {
   const attrs = attributes(serverFirst);
   const nonce = attrs.get('r');
   const salt = attrs.get('s');
@@ -44,8 +51,8 @@ export function scramClientFinal(first: ScramClientFirst, serverFirst: string, p
   if (salt === undefined || salt === '') throw new WireFormatError('SCRAM: server sent no salt');
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) throw new WireFormatError('SCRAM: bad iteration count');
 
-  // A sync PBKDF2 once per upstream login (4096 rounds, ~2 ms), not per message.
-  const saltedPassword = pbkdf2Sync(password, Buffer.from(salt, 'base64'), iterations, 32, 'sha256');
+  // PBKDF2 (4096 rounds, ~2 ms) once per login at most; `derive` may answer from a cache.
+  const saltedPassword = derive(password, Buffer.from(salt, 'base64'), iterations);
   const clientKey = createHmac('sha256', saltedPassword).update('Client Key').digest();
   const storedKey = createHash('sha256').update(clientKey).digest();
   const withoutProof = `c=biws,r=${nonce}`;

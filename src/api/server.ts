@@ -24,6 +24,8 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** The wire listener a grant's client connects to (the bound address, also when the config asked for port 0). */
   readonly endpointFor: (protocol: 'postgres' | 'mysql') => HostPort;
+  /** More /healthz checks (e.g. `vault: sealed`); each must say `ok` for a 200. */
+  readonly healthChecks?: () => Promise<Record<string, string>>;
 }
 
 export function buildApiServer(deps: ApiDeps): FastifyInstance {
@@ -56,6 +58,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     } catch {
       checks.store = 'unreachable';
     }
+    Object.assign(checks, await deps.healthChecks?.());
     const healthy = Object.values(checks).every((value) => value === 'ok');
     return reply.status(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'degraded', ...checks });
   });

@@ -22,6 +22,8 @@ export interface SessionStatementRecorderOptions {
   readonly maxSqlBytes?: number;
   /** Called with each event's emit promise, so the engine can wait for durability or count statements. */
   readonly onRecorded?: (written: Promise<void>) => void;
+  /** Called when an event could not be queued (emit after the audit log closed, at shutdown); never an unhandled rejection. */
+  readonly onLost?: (error: unknown) => void;
 }
 
 const REDACTED_PARAM = '?';
@@ -55,6 +57,7 @@ export class SessionStatementRecorder implements StatementRecorder {
       ...(params !== undefined && parameters === 'redact' ? { params: params.map((value) => (value === null ? null : REDACTED_PARAM)) } : {}),
     };
     const written = this.options.audit.emit(event);
+    written.catch((error: unknown) => this.options.onLost?.(error));
     this.options.onRecorded?.(written);
   }
 }

@@ -18,6 +18,11 @@ export interface Lease {
   readonly password: Secret;
   /** When the database (VALID UNTIL) or Vault removes the user even if jitgate is gone. */
   readonly expiresAt: Date;
+  /**
+   * Set when the broker could not give the user the end it was asked for (Vault's role max_ttl, a broker token that
+   * ends sooner): why `expiresAt` is earlier. The lease manager then ends the grant before the user disappears.
+   */
+  readonly capReason?: string;
 }
 
 /** What a broker needs to know about the lease request. */
@@ -36,6 +41,20 @@ export interface RevocationCheck {
   readonly sessions: number;
 }
 
+/** A broker learnt that a lease ends sooner than it said (e.g. the Vault token that minted it died). */
+export interface LeaseEndingNotice {
+  readonly leaseId: string;
+  readonly grantId: GrantId;
+  readonly endsAt: Date;
+  readonly reason: string;
+}
+
+/** For /healthz: `ok`, or a short word for what is wrong (`sealed`, `unreachable`, …) and a sentence. */
+export interface BrokerHealth {
+  readonly status: string;
+  readonly detail: string;
+}
+
 export interface Broker {
   readonly kind: BrokerKind;
   /** Creates the user; on failure nothing half-made survives (rollback or drop). */
@@ -48,6 +67,10 @@ export interface Broker {
   exists(lease: LeaseRef): Promise<RevocationCheck>;
   /** Users on `resource` that carry jitgate's username prefix (for the crash-recovery sweep). */
   listManagedUsers(resource: ResourceConfig): Promise<string[]>;
+  /** Whether the broker can issue now (brokers with a remote service, such as Vault). */
+  health?(): Promise<BrokerHealth>;
+  /** Subscribes to leases ending before their `expiresAt` (see LeaseEndingNotice). */
+  onLeaseEnding?(listener: (notice: LeaseEndingNotice) => void): void;
   close(): Promise<void>;
 }
 

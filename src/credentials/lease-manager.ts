@@ -10,6 +10,7 @@ import type { ResourceConfig } from '../config/schema.js';
 import type { LeaseRecord, Store } from '../store/store.js';
 import type { Broker, BrokerKind, Lease, LeaseRef } from './broker.js';
 import { LeaseError } from './errors.js';
+import { LeaseEndWatch } from './lease-end-watch.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { Revoker, type RevocationOutcome } from './revoker.js';
 import { StartSweep, leaseRefOf, type SweepReport } from './sweep.js';
@@ -17,6 +18,8 @@ import { StartSweep, leaseRefOf, type SweepReport } from './sweep.js';
 /** States in which a grant may hold a database user. */
 const USABLE_STATES: readonly GrantState[] = ['approved', 'active'];
 const DEFAULT_LEASE_MARGIN_MS = 60_000;
+const DEFAULT_EARLY_END_LEAD_MS = 5_000;
+const BROKER_KINDS: readonly BrokerKind[] = ['builtin', 'vault'];
 
 export interface LeaseManagerOptions {
   readonly store: Store;
@@ -30,6 +33,12 @@ export interface LeaseManagerOptions {
   readonly now?: () => Date;
   readonly retry?: Partial<RetryPolicy>;
   readonly random?: () => number;
+  /**
+   * Ends a grant whose user ends before it (Vault max_ttl cap, a dead Vault token: LeaseEndWatch), `earlyEndLeadMs`
+   * (default 5 s) before the user's end. Without it such grants only get a warning in the log.
+   */
+  readonly endGrantEarly?: (grantId: GrantId, reason: string) => void;
+  readonly earlyEndLeadMs?: number;
 }
 
 const refOf = (lease: Lease): LeaseRef => ({
@@ -49,6 +58,7 @@ export class LeaseManager {
   private readonly startSweep: StartSweep;
   private readonly now: () => Date;
   private readonly marginMs: number;
+  private readonly endWatch: LeaseEndWatch;
   private closed = false;
 
   constructor(private readonly options: LeaseManagerOptions) {
@@ -61,6 +71,16 @@ export class LeaseManager {
       store: options.store, audit: options.audit, logger: options.logger, now: this.now, policy, random,
       brokerFor: (ref) => this.brokerOf(this.resourceOf(ref.resource)),
     });
+    this.endWatch = new LeaseEndWatch({
+      leadMs: options.earlyEndLeadMs ?? DEFAULT_EARLY_END_LEAD_MS, now: this.now,
+      endGrant: (grantId, reason) => {
+        options.logger.warn({ grant: grantId, reason }, 'ending the grant early: its database user ends before it');
+        options.endGrantEarly?.(grantId, reason);
+      },
+    });
+    for (const kind of BROKER_KINDS) {
+      options.brokers(kind)?.onLeaseEnding?.((notice) => this.endWatch.leaseEnding(notice, this.live.get(notice.grantId)));
+    }
     this.startSweep = new StartSweep({
       store: options.store, audit: options.audit, logger: options.logger, resources: options.resources,
       brokers: options.brokers, revoker: this.revoker, now: this.now, policy, random,
@@ -103,7 +123,10 @@ export class LeaseManager {
     const wanted = new Date(grant.expiresAt.getTime() + this.marginMs);
     const expiresAt = await this.brokerOf(resource).renew(refOf(lease), wanted);
     await this.options.store.updateLeaseExpiry(lease.leaseId, expiresAt);
-    if (this.live.get(grant.id) === lease) this.live.set(grant.id, { ...lease, expiresAt });
+    if (this.live.get(grant.id) === lease) {
+      this.live.set(grant.id, { ...lease, expiresAt });
+      this.endWatch.watch(grant.expiresAt, { ...lease, expiresAt });
+    }
     this.options.logger.info({ grant: grant.id, username: lease.username, expiresAt: expiresAt.toISOString() }, 'lease renewed');
     return expiresAt;
   }
@@ -122,6 +145,7 @@ export class LeaseManager {
       if (lease === undefined || this.closed) return;
       // Out of `live` at once, so an acquire from now on waits for this revocation and then issues a fresh user.
       this.live.delete(grant.id);
+      this.endWatch.forget(grant.id);
       this.options.logger.info({ grant: grant.id, username: lease.username }, 'last session gone for the grace period; revoking lease');
       void this.revoker.revoke({ ref: refOf(lease), secrets: this.secretsOf(lease.resource, lease) });
     }, resource.teardown.grace * 1000);
@@ -132,6 +156,7 @@ export class LeaseManager {
   /** The grant ended (GrantLifecycle.onEnded): revokes its lease(s); resolves with each first attempt's outcome. */
   async revokeForGrant(grant: Pick<Grant, 'id'>): Promise<RevocationOutcome[]> {
     this.cancelRelease(grant.id);
+    this.endWatch.forget(grant.id);
     const attempts = new Map<string, Promise<RevocationOutcome>>();
     const revokeLive = (): void => {
       const lease = this.live.get(grant.id);
@@ -173,6 +198,7 @@ export class LeaseManager {
     this.closed = true;
     for (const timer of this.releaseTimers.values()) clearTimeout(timer);
     this.releaseTimers.clear();
+    this.endWatch.close();
     this.startSweep.close();
     await Promise.allSettled([...this.issuing.values()]);
     await this.revoker.close();
@@ -203,6 +229,7 @@ export class LeaseManager {
       throw new LeaseError('not_recorded', `the database user for ${grant.id} could not be recorded; try again shortly`);
     }
     this.live.set(grant.id, lease);
+    this.endWatch.watch(grant.expiresAt, lease);
     await this.options.audit.emit({
       type: 'credential.issued', grant: grant.id, resource: resource.name, role: grant.role, broker: lease.broker,
       username: lease.username, leaseId: lease.leaseId, expiresAt: lease.expiresAt.toISOString(),

@@ -1,6 +1,7 @@
 // TLS options for jitgate's two roles: a server to clients (listener cert from config) and a client to upstream
 // databases (per-resource `tls.mode`, libpq's sslmode vocabulary).
-import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
+import { isIP } from 'node:net';
+import { checkServerIdentity, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { Config, ResourceConfig } from '../config/schema.js';
 
 export function listenerSecureContext(tls: Config['tls']): SecureContext | undefined {
@@ -16,17 +17,20 @@ export const upstreamTlsOptional = (mode: UpstreamTlsMode): boolean => mode === 
 /** Options for `tls.connect` to an upstream in `mode`; undefined for `disable`. */
 export function upstreamTlsOptions(resource: ResourceConfig): ConnectionOptions | undefined {
   const { mode, ca } = resource.tls;
+  const { host } = resource;
+  // SNI carries host names only (RFC 6066); an IP address is checked against the certificate's IP SANs instead.
+  const sni = isIP(host) === 0 ? { servername: host } : {};
   switch (mode) {
     case 'disable':
       return undefined;
     case 'prefer':
     case 'require':
       // libpq semantics: encrypt, but do not verify the certificate.
-      return { rejectUnauthorized: false, servername: resource.host, minVersion: 'TLSv1.2' };
+      return { rejectUnauthorized: false, ...sni, minVersion: 'TLSv1.2' };
     case 'verify-ca':
       // The chain must verify; the host name need not match (libpq verify-ca).
       return { rejectUnauthorized: true, ...(ca ? { ca } : {}), checkServerIdentity: () => undefined, minVersion: 'TLSv1.2' };
     case 'verify-full':
-      return { rejectUnauthorized: true, ...(ca ? { ca } : {}), servername: resource.host, minVersion: 'TLSv1.2' };
+      return { rejectUnauthorized: true, ...(ca ? { ca } : {}), ...sni, checkServerIdentity: (_name, cert) => checkServerIdentity(host, cert), minVersion: 'TLSv1.2' };
   }
 }

@@ -21,6 +21,13 @@ interface CancelEntry {
   readonly upstream: UpstreamCancelTarget;
 }
 
+/**
+ * Linux pid_max is at most 2^22 (PID_MAX_LIMIT), so no process — and no PostgreSQL backend — ever has a pid at or above
+ * it; minted ids live in [2^22, 2^31) and stay positive int32s, which every client stores as a signed int.
+ */
+export const MINTED_PID_FLOOR = 2 ** 22;
+const MINTED_PID_SPAN = 2 ** 31 - MINTED_PID_FLOOR;
+
 const cancelKeyOf = (processId: number, secretKey: number): string => `${processId >>> 0}:${secretKey >>> 0}`;
 
 export class SessionRegistry {
@@ -75,11 +82,15 @@ export class SessionRegistry {
     return sessions.length;
   }
 
-  /** Mints a random key for the client; 64 random bits, so keys cannot be guessed to cancel someone else's query. */
+  /**
+   * Mints a key for the client: the secret key is 32 random bits; the process id is random in [MINTED_PID_FLOOR, 2^31),
+   * so a tool that feeds it to pg_terminate_backend or kill can never hit a real backend.
+   */
   mintCancelKey(session: Session, upstream: UpstreamCancelTarget): MintedCancelKey {
     for (;;) {
       const bytes = randomBytes(8);
-      const minted = { processId: bytes.readInt32BE(0), secretKey: bytes.readInt32BE(4) };
+      const processId = MINTED_PID_FLOOR + (bytes.readUInt32BE(0) % MINTED_PID_SPAN);
+      const minted = { processId, secretKey: bytes.readInt32BE(4) };
       const key = cancelKeyOf(minted.processId, minted.secretKey);
       if (this.cancelKeys.has(key)) continue;
       this.cancelKeys.set(key, { session, upstream });

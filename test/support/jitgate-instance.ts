@@ -16,6 +16,8 @@ export interface TestResource {
   /** role name → creation statements (Vault-style templates). */
   readonly roles: Readonly<Record<string, { creation: readonly string[]; revocation?: readonly string[] }>>;
   readonly teardown?: 'on_expiry' | { grace: string };
+  /** The resource's `tls` (YAML flow mapping); default `{ mode: disable }`. */
+  readonly tls?: string;
 }
 
 export interface JitgateInstance {
@@ -32,6 +34,13 @@ export interface InstanceOptions {
   readonly extraYaml?: string;
   readonly audit?: { readonly parameters?: 'full' | 'redact' | 'omit' };
   readonly warnBefore?: string;
+  /** Policy list entries (YAML flow mappings) tried before the catch-all auto-approving `dev-any`. */
+  readonly policies?: readonly string[];
+  /**
+   * Off unless asked: suites share the run's server, and one instance's sweep would revoke the jg_ users of every
+   * other instance running in parallel (it cannot tell them from a crashed run's orphans).
+   */
+  readonly sweepOnStart?: boolean;
 }
 
 export async function startJitgateInstance(resources: readonly TestResource[], options: InstanceOptions = {}): Promise<JitgateInstance> {
@@ -49,7 +58,7 @@ export async function startJitgateInstance(resources: readonly TestResource[], o
       `  - name: ${resource.name}`,
       `    protocol: ${resource.protocol}`,
       `    admin_url: ${quote(resource.adminUrl)}`,
-      '    tls: { mode: disable }',
+      `    tls: ${resource.tls ?? '{ mode: disable }'}`,
       `    teardown: ${teardown}`,
       '    roles:',
       roles,
@@ -60,6 +69,7 @@ listen: { api: "127.0.0.1:0", postgres: "127.0.0.1:0", mysql: "127.0.0.1:0" }
 store: { url: "sqlite:${join(dataDir, 'jitgate.db')}" }
 audit: { file: "${join(dataDir, 'audit.jsonl')}", parameters: ${options.audit?.parameters ?? 'full'}, batch_max_delay_ms: 2 }
 grants: { warn_before: ${options.warnBefore ?? '60s'} }
+credentials: { sweep_on_start: ${options.sweepOnStart ?? false} }
 identities:
   api_keys:
     - { name: admin, key: "${TEST_KEYS.admin}", groups: [admin, dba, auditor] }
@@ -67,6 +77,7 @@ identities:
 resources:
 ${resourceYaml}
 policies:
+${(options.policies ?? []).map((policy) => `  - ${policy}`).join('\n')}
   - { name: dev-any, resources: ["*"], roles: ["*"], requesters: [dev], approval: auto, max_ttl: 8h }
 ${options.extraYaml ?? ''}
 `;

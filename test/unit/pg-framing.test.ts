@@ -202,6 +202,23 @@ describe('FrameScanner refusals', () => {
     expect(() => copy.push(bytes('d', int32(101)))).toThrow(/limit of 100/);
   });
 
+  it('refuses an invalid type byte as soon as it arrives, even when the header is split, and stays failed', () => {
+    const valid = new Uint8Array(256);
+    valid[0x51] = 1; // 'Q'
+    valid[0x53] = 1; // 'S'
+    const seen: number[] = [];
+    const s = scanner({ validTypes: valid, onMessage: (type) => { seen.push(type); } });
+    s.push(frame('S'));
+    expect(() => s.push(Uint8Array.of(0x7a))).toThrow(/invalid message type 'z' \(0x7a\)/);
+    expect(() => s.push(frame('S'))).toThrow(WireFormatError);
+    expect(seen).toEqual([0x53]);
+    // In one chunk after a valid message: the valid one is delivered, then the refusal.
+    const t = scanner({ validTypes: valid, onMessage: (type) => { seen.push(type); } });
+    expect(() => t.push(Uint8Array.from([...frame('Q', [0x41, 0]), 0x70, 0, 0, 0, 4]))).toThrow(/invalid message type 'p'/);
+    expect(seen).toEqual([0x53, 0x51]);
+    expect(() => scanner({ validTypes: new Uint8Array(10) })).toThrow(RangeError);
+  });
+
   it('is failed after a throwing callback or a re-entrant push', () => {
     const s = scanner({ onMessage: () => { throw new Error('tap bug'); } });
     expect(() => s.push(frame('S'))).toThrow('tap bug');

@@ -83,4 +83,19 @@ describe('SessionRegistry', () => {
     registry.remove(session);
     expect(registry.lookupCancel(minted.processId, minted.secretKey)).toBeUndefined();
   });
+
+  it('mints process ids above Linux pid_max (2^22) and below 2^31, so they can name no real backend', () => {
+    const registry = new SessionRegistry();
+    const session = open(grant());
+    registry.add(session);
+    const upstream = { host: '127.0.0.1', port: 5432, processId: 4242, secretKey: 99 };
+    const minted = Array.from({ length: 2000 }, () => registry.mintCancelKey(session, upstream));
+    const pids = minted.map((key) => key.processId);
+    expect(Math.min(...pids)).toBeGreaterThanOrEqual(4_194_304);
+    expect(Math.max(...pids)).toBeLessThan(2_147_483_648);
+    // Random, not a counter: 2000 draws from ~2^31 values collide with negligible probability, and both halves vary.
+    expect(new Set(pids).size).toBe(2000);
+    expect(new Set(minted.map((key) => key.secretKey)).size).toBe(2000);
+    expect(minted.some((key) => key.secretKey < 0) && minted.some((key) => key.secretKey > 0)).toBe(true);
+  });
 });

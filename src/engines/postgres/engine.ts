@@ -9,6 +9,7 @@ import { encodeBackendKeyData, encodeParameterStatus, encodeReadyForQuery } from
 import { fieldsForWireError, pgError, pgNotice } from '../../../protocols/postgres/sqlstate.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
 import type { Grant } from '../../access/grant.js';
+import type { AuditEventInput } from '../../audit/events.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
@@ -60,15 +61,23 @@ export class PostgresEngine {
     try {
       startup = await readStartup(socket, login, this.deps.tls.context, this.deps.sessions);
     } catch (error) {
-      if (error instanceof WireFormatError) refuse(fieldsForWireError(error));
-      else socket.destroy();
+      if (error instanceof WireFormatError) {
+        // Bytes that are not a startup packet (an oversized one, an HTTP request, noise) are refused and recorded;
+        // a connection that merely closes (a port probe) is not an event.
+        const fields = fieldsForWireError(error);
+        this.emit({ type: 'session.auth_failed', protocol: 'postgres', client: address, user: '',
+          reason: `protocol violation: ${error.message}`, code: fields.code });
+        refuse(fields);
+      } else {
+        socket.destroy();
+      }
       return;
     }
     if (startup.type === 'cancelled') return;
     const { socket: client, reader, tls, parameters } = startup;
     const user = parameters.user ?? '';
     const authFailed = (reason: string, code: string): void => {
-      void this.deps.audit.emit({ type: 'session.auth_failed', protocol: 'postgres', client: address, user: user.slice(0, 64), reason, code });
+      this.emit({ type: 'session.auth_failed', protocol: 'postgres', client: address, user: user.slice(0, 64), reason, code });
     };
     if (this.deps.tls.require && !tls) {
       authFailed('TLS required', '08004');
@@ -113,11 +122,12 @@ export class PostgresEngine {
       clientAddress: address, clientProgram: session.program, tls, startedAt: session.startedAt, endedAt: null, endReason: null,
       bytesIn: 0, bytesOut: 0, statements: 0,
     });
-    void deps.audit.emit({ type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'postgres',
+    this.emit({ type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'postgres',
       user: grant.requester, client: address, tls, ...(session.program ? { program: session.program } : {}) });
 
     const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'postgres',
-      parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes });
+      parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes,
+      onLost: (error) => deps.logger.error({ err: error, session: session.id }, 'statement event not recorded: the audit log is already closed') });
     let upstream: UpstreamSession | undefined;
     try {
       // Step 4: the grant's one shared lease (issued at first use).
@@ -188,13 +198,24 @@ export class PostgresEngine {
     const { deps } = this;
     deps.sessions.remove(session);
     const reason = describeEndReason(session.endReason ?? { kind: 'client_closed' });
+    // The event first, synchronously: at shutdown the audit log closes soon after the sockets do.
+    this.emit({ type: 'session.ended', session: session.id, grant: session.grant.id, reason, bytesIn: session.bytesIn,
+      bytesOut: session.bytesOut, statements, durationMs: Date.now() - started });
+    deps.leases.released(session.grant, deps.sessions.sessionsOf(session.grant.id).length);
     try {
       await deps.sessionRecords.updateSession(session.id, { endedAt: new Date(), endReason: reason, bytesIn: session.bytesIn, bytesOut: session.bytesOut, statements });
     } catch (error) {
       deps.logger.error({ err: error, session: session.id }, 'could not record the end of a session');
     }
-    void deps.audit.emit({ type: 'session.ended', session: session.id, grant: session.grant.id, reason, bytesIn: session.bytesIn,
-      bytesOut: session.bytesOut, statements, durationMs: Date.now() - started });
-    deps.leases.released(session.grant, deps.sessions.sessionsOf(session.grant.id).length);
+  }
+
+  /**
+   * Queues an audit event. emit() rejects only once the audit log is closed (a failing sink makes it wait, never
+   * reject), which only an event racing jitgate's own shutdown can meet: that loss is logged loudly, never unhandled.
+   */
+  private emit(event: AuditEventInput): void {
+    this.deps.audit.emit(event).catch((error: unknown) => {
+      this.deps.logger.error({ err: error, event: event.type }, 'audit event not recorded: the audit log is already closed');
+    });
   }
 }

@@ -17,6 +17,13 @@ const CLOSE_AT_BOUNDARY_TIMEOUT_MS = 1_500;
 const FRONTEND_WANTS = typeTable(FRONTEND_TAPPED);
 const BACKEND_WANTS = typeTable(BACKEND_TAPPED);
 const STATEMENT_TYPES = typeTable([FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute, FrontendCode.FunctionCall]);
+/**
+ * What a client may send once the session runs — the server's own list (postgres.c SocketBackend); anything else
+ * is answered with FATAL 08P01 by jitgate, and never reaches the server.
+ */
+const FRONTEND_VALID = typeTable([FrontendCode.Query, FrontendCode.FunctionCall, FrontendCode.Terminate, FrontendCode.Bind,
+  FrontendCode.Close, FrontendCode.Describe, FrontendCode.Execute, FrontendCode.Flush, FrontendCode.Parse, FrontendCode.Sync,
+  FrontendCode.CopyData, FrontendCode.CopyDone, FrontendCode.CopyFail]);
 
 export interface RelayHooks {
   /** False while the audit trail refuses events (`on_failure: block`). */
@@ -53,6 +60,7 @@ export class PostgresRelay {
     this.frontend = new FrameScanner({
       maxMessageBytes,
       wants: FRONTEND_WANTS,
+      validTypes: FRONTEND_VALID,
       typeLimits: frontendTypeLimits,
       onMessage: (type, body, totalLength) => {
         this.messagesInChunk++;
@@ -139,20 +147,28 @@ export class PostgresRelay {
   private fromUpstream(chunk: Buffer): void {
     if (this.finished) return;
     this.session.bytesOut += chunk.length;
+    // The tap only observes this direction, so the client gets the bytes first: recording a statement (its audit
+    // event is prepared synchronously) must not sit between the server's reply and the client. While closing, the
+    // scan comes first, since it decides where the server's bytes may end.
+    const flowing = this.closing ? true : this.client.write(chunk);
     try {
       this.backend.push(chunk);
     } catch (error) {
       if (!(error instanceof WireFormatError)) throw error;
-      this.client.write(chunk);
+      if (this.closing) this.client.write(chunk);
       this.session.end({ kind: 'upstream_closed', detail: `malformed server message: ${error.message}` });
       return;
     }
-    if (this.closing && this.tap.idle && this.backend.atBoundary) {
-      this.client.write(chunk);
-      this.finish();
+    if (this.closing) {
+      const more = this.client.write(chunk);
+      if (this.tap.idle && this.backend.atBoundary) return this.finish();
+      if (!more) {
+        this.upstream.pause();
+        this.client.once('drain', () => this.upstream.resume());
+      }
       return;
     }
-    if (!this.client.write(chunk)) {
+    if (!flowing) {
       this.upstream.pause();
       this.client.once('drain', () => this.upstream.resume());
     }
@@ -175,7 +191,20 @@ export class PostgresRelay {
     this.upstream.destroy();
     let open = 2;
     const closed = (): void => { if (--open === 0) this.resolveDone(); };
-    if (this.client.closed) closed(); else this.client.once('close', closed);
+    // The client is done once it has been told: its last bytes flushed ('finish') or its socket gone. A client that
+    // does not read (psql waiting on its terminal) must not hold up the grant's revocation until it closes.
+    if (this.client.closed || this.client.writableFinished) {
+      closed();
+    } else {
+      let told = false;
+      const clientDone = (): void => {
+        if (told) return;
+        told = true;
+        closed();
+      };
+      this.client.once('finish', clientDone);
+      this.client.once('close', clientDone);
+    }
     if (this.upstream.closed) closed(); else this.upstream.once('close', closed);
     // A client that never reads must not hold the session open.
     setTimeout(() => this.client.destroy(), 5_000).unref();

@@ -2,6 +2,7 @@
 // CancelRequest → forwarded to the matching upstream and the connection closed; StartupMessage → the session starts.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
+import { encodeNegotiateProtocolVersion } from '../../../protocols/postgres/backend-status.js';
 import { decodeStartupPacket } from '../../../protocols/postgres/startup.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
 import type { SessionRegistry } from '../../session/registry.js';
@@ -12,6 +13,10 @@ const SSL_ACCEPT = Buffer.from('S');
 const SSL_REFUSE = Buffer.from('N');
 /** A client may try SSLRequest then GSSENCRequest (libpq's gssencmode=prefer) before the startup packet. */
 const MAX_NEGOTIATION_PACKETS = 3;
+/** jitgate speaks protocol 3.0 to both sides: the newest minor version it offers a client. */
+const NEWEST_MINOR_VERSION = 0;
+/** Startup parameters with this prefix are protocol extensions (§55.2.1), which 3.0 has none of. */
+const PROTOCOL_OPTION_PREFIX = '_pq_.';
 
 export type StartupOutcome =
   | { readonly type: 'startup'; readonly socket: Socket; readonly reader: ClientReader; readonly tls: boolean;
@@ -62,9 +67,26 @@ export async function readStartup(socket: Socket, signal: AbortSignal, tlsContex
         current.end();
         return { type: 'cancelled' };
       }
-      case 'startup':
-        return { type: 'startup', socket: current, reader, tls, parameters: packet.parameters, minorVersion: packet.minorVersion };
+      case 'startup': {
+        const { parameters, answer } = negotiateProtocolVersion(packet.minorVersion, packet.parameters);
+        if (answer) current.write(answer);
+        return { type: 'startup', socket: current, reader, tls, parameters, minorVersion: packet.minorVersion };
+      }
     }
   }
   throw new WireFormatError('too many negotiation requests before the startup packet');
+}
+
+/**
+ * A client asking for 3.x (x > 0) or sending `_pq_.` options gets NegotiateProtocolVersion, as the server answers
+ * it: "3.0, and these options are unknown"; the session goes on in 3.0 and the options are dropped (never passed
+ * upstream, where they would make the lease login fail).
+ */
+export function negotiateProtocolVersion(minorVersion: number, parameters: Readonly<Record<string, string>>):
+  { readonly parameters: Readonly<Record<string, string>>; readonly answer: Buffer | undefined } {
+  const options = Object.keys(parameters).filter((name) => name.startsWith(PROTOCOL_OPTION_PREFIX));
+  if (minorVersion <= NEWEST_MINOR_VERSION && options.length === 0) return { parameters, answer: undefined };
+  const kept = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(parameters)) if (!name.startsWith(PROTOCOL_OPTION_PREFIX)) kept[name] = value;
+  return { parameters: kept, answer: encodeNegotiateProtocolVersion(NEWEST_MINOR_VERSION, options) };
 }

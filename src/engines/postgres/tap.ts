@@ -8,34 +8,14 @@ import { decodeErrorResponse } from '../../../protocols/postgres/backend-error.j
 import { decodeBind, decodeClose, decodeExecute, decodeParse } from '../../../protocols/postgres/frontend-extended.js';
 import { decodeFunctionCall, decodeQuery } from '../../../protocols/postgres/frontend-simple.js';
 import { decodeBindParameters } from '../../../protocols/postgres/param-decode.js';
-import type { StatementFields, StatementKind } from '../../audit/events.js';
-import { splitStatements } from '../../audit/statement-text.js';
+import type { StatementKind } from '../../audit/events.js';
 import type { StatementRecorder } from '../../audit/statement-recorder.js';
+import { queryStatements, statementAtPosition, statementFields, type StatementInFlight } from './tap-records.js';
 
 /** Frontend types whose bodies the tap reads; CopyData is only counted. */
 export const FRONTEND_TAPPED = [FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute,
   FrontendCode.Close, FrontendCode.Sync, FrontendCode.FunctionCall, FrontendCode.Describe, FrontendCode.CopyFail];
 export const BACKEND_TAPPED = [BackendCode.CommandComplete, BackendCode.ErrorResponse, BackendCode.ReadyForQuery];
-
-interface StatementInFlight {
-  kind: StatementKind;
-  sql: string;
-  params?: readonly (string | null)[];
-  statementName?: string;
-  portal?: string;
-  startedAt: number;
-  startedIso: string;
-  rows: number;
-  bytes: number;
-}
-
-/** One request awaiting its reply, in the order the server will answer. */
-type Expectation =
-  | { readonly type: 'query'; readonly statements: string[]; current: StatementInFlight | undefined; next: number }
-  | { readonly type: 'execute'; readonly statement: StatementInFlight }
-  | { readonly type: 'function_call'; readonly statement: StatementInFlight }
-  | { readonly type: 'ack' } // Parse, Bind, Describe, Close: one reply each, no event
-  | { readonly type: 'sync' };
 
 interface PreparedStatement {
   readonly sql: string;
@@ -47,6 +27,24 @@ interface BoundPortal {
   readonly sql: string;
   readonly params: readonly (string | null)[];
 }
+
+/**
+ * One request awaiting its reply, in the order the server will answer. Parse and Bind produce no event when they
+ * succeed (their statement is recorded at Execute), but one when the server refuses them: the client asked for that
+ * statement and it did not run, which the trail must show (the server logs such refusals as errors too).
+ */
+type Expectation =
+  | { readonly type: 'query'; readonly statements: string[]; readonly source: string; current: StatementInFlight | undefined; next: number }
+  | { readonly type: 'execute'; readonly statement: StatementInFlight }
+  | { readonly type: 'function_call'; readonly statement: StatementInFlight }
+  | { readonly type: 'parse'; readonly name: string; readonly prepared: PreparedStatement; readonly queuedAt: number }
+  | { readonly type: 'bind'; readonly portal: string; readonly bound: BoundPortal; readonly queuedAt: number }
+  | { readonly type: 'ack' } // Describe, Close: one reply each, no event
+  | { readonly type: 'sync' };
+
+/** The single ack for every Describe and Close: it carries nothing, so one object serves all. */
+const ACK: Expectation = { type: 'ack' };
+const SYNC: Expectation = { type: 'sync' };
 
 export class PostgresTap {
   private readonly expectations: Expectation[] = [];
@@ -72,25 +70,27 @@ export class PostgresTap {
     if (this.skippingToSync && type !== FrontendCode.Sync) return;
     switch (type) {
       case FrontendCode.Query: {
-        const { sql } = decodeQuery(body as Uint8Array);
-        this.expectations.push({ type: 'query', statements: splitStatements(sql, 'postgres'), current: undefined, next: 0 });
+        const { statements, source } = queryStatements(decodeQuery(body as Uint8Array).sql);
+        this.expectations.push({ type: 'query', statements, source, current: undefined, next: 0 });
         return;
       }
       case FrontendCode.Parse: {
         const parse = decodeParse(body as Uint8Array);
-        this.statements.set(parse.statement, { sql: parse.sql, paramTypes: parse.paramTypes });
-        this.expectations.push({ type: 'ack' });
+        const prepared = { sql: parse.sql, paramTypes: parse.paramTypes };
+        this.statements.set(parse.statement, prepared);
+        this.expectations.push({ type: 'parse', name: parse.statement, prepared, queuedAt: performance.now() });
         return;
       }
       case FrontendCode.Bind: {
         const bind = decodeBind(body as Uint8Array);
         const prepared = this.statements.get(bind.statement);
-        this.portals.set(bind.portal, {
+        const bound = {
           statementName: bind.statement,
           sql: prepared?.sql ?? '',
           params: this.recorder.wantsParameters ? decodeBindParameters(bind, prepared?.paramTypes ?? []) : [],
-        });
-        this.expectations.push({ type: 'ack' });
+        };
+        this.portals.set(bind.portal, bound);
+        this.expectations.push({ type: 'bind', portal: bind.portal, bound, queuedAt: performance.now() });
         return;
       }
       case FrontendCode.Execute: {
@@ -102,18 +102,18 @@ export class PostgresTap {
         return;
       }
       case FrontendCode.Describe:
-        this.expectations.push({ type: 'ack' });
+        this.expectations.push(ACK);
         return;
       case FrontendCode.Close: {
         const close = decodeClose(body as Uint8Array);
         if (close.target === 'statement') this.statements.delete(close.name);
         else this.portals.delete(close.name);
-        this.expectations.push({ type: 'ack' });
+        this.expectations.push(ACK);
         return;
       }
       case FrontendCode.Sync:
         this.skippingToSync = false;
-        this.expectations.push({ type: 'sync' });
+        this.expectations.push(SYNC);
         return;
       case FrontendCode.FunctionCall: {
         const call = decodeFunctionCall(body as Uint8Array);
@@ -172,7 +172,11 @@ export class PostgresTap {
         this.ready(decodeReadyForQuery(body as Uint8Array).status);
         return;
       case BackendCode.ParseComplete:
+        if (this.expectations[0]?.type === 'parse') this.expectations.shift();
+        return;
       case BackendCode.BindComplete:
+        if (this.expectations[0]?.type === 'bind') this.expectations.shift();
+        return;
       case BackendCode.CloseComplete:
       case BackendCode.NoData:
       case BackendCode.RowDescription:
@@ -186,14 +190,15 @@ export class PostgresTap {
   /** Everything still in flight is ended with `reason` (the session is going away); nothing is left unrecorded. */
   abandon(reason: { code: string; message: string }): void {
     for (const expectation of this.expectations.splice(0)) {
-      if (expectation.type === 'execute' || expectation.type === 'function_call') this.recorder.record(this.fields(expectation.statement, { error: reason }));
-      if (expectation.type === 'query' && expectation.current) this.recorder.record(this.fields(expectation.current, { error: reason }));
+      if (expectation.type === 'execute' || expectation.type === 'function_call') this.recorder.record(statementFields(expectation.statement, { error: reason }));
+      if (expectation.type === 'query' && expectation.current) this.recorder.record(statementFields(expectation.current, { error: reason }));
     }
   }
 
   private begin(kind: StatementKind, sql: string, extra: Partial<StatementInFlight>): StatementInFlight {
-    const startedAt = performance.now();
-    return { kind, sql, startedAt, startedIso: new Date().toISOString(), rows: 0, bytes: 0, ...extra };
+    const now = performance.now();
+    const startedAt = extra.startedAt ?? now;
+    return { kind, sql, startedIso: new Date(Date.now() - (now - startedAt)).toISOString(), rows: 0, bytes: 0, ...extra, startedAt };
   }
 
   /** The statement the server is answering right now (the head of the queue), creating a Query's next one lazily. */
@@ -214,7 +219,7 @@ export class PostgresTap {
     if (!head) return;
     if (head.type === 'query') {
       const statement = this.currentStatement();
-      if (statement) this.recorder.record(this.fields(statement, { tag: done.tag, rows: done.rows ?? statement.rows }));
+      if (statement) this.recorder.record(statementFields(statement, { tag: done.tag, rows: done.rows ?? statement.rows }));
       head.current = undefined;
       head.next++;
       return;
@@ -232,46 +237,56 @@ export class PostgresTap {
     }
   }
 
-  private fail(error: { code: string; message: string }): void {
+  private fail(error: { code: string; message: string; fields: Readonly<Record<string, string>> }): void {
     const head = this.expectations[0];
     if (!head) return; // an asynchronous FATAL (e.g. the backend terminated); the engine handles the close
     const failure = { error: { code: error.code, message: error.message } };
     if (head.type === 'query') {
+      // A syntax error rejects the whole string before any of it runs; its position names the statement at fault,
+      // which may lie beyond the one the server would have run next.
+      const position = error.fields.P;
+      const at = position === undefined ? undefined : statementAtPosition(head.source, head.statements, Number(position));
+      if (at !== undefined && at > head.next && head.current === undefined) head.next = at;
       const statement = this.currentStatement();
-      if (statement) this.recorder.record(this.fields(statement, failure));
+      if (statement) this.recorder.record(statementFields(statement, failure));
       head.current = undefined;
       head.next = head.statements.length; // the server runs nothing after the failed statement
       return;
     }
     // Extended protocol: this request failed and the server discards everything up to the next Sync.
-    while (this.expectations.length > 0 && this.expectations[0]?.type !== 'sync') {
-      const skipped = this.expectations.shift();
-      if (skipped === head && (skipped.type === 'execute' || skipped.type === 'function_call')) this.recorder.record(this.fields(skipped.statement, failure));
-    }
+    const refused = this.refusedStatement(head);
+    if (refused) this.recorder.record(statementFields(refused, failure));
+    while (this.expectations.length > 0 && this.expectations[0]?.type !== 'sync') this.expectations.shift();
     this.skippingToSync = this.expectations.length === 0;
+  }
+
+  /** The statement a failed extended-protocol request stands for: its Execute, or the Parse / Bind that was refused. */
+  private refusedStatement(head: Expectation): StatementInFlight | undefined {
+    switch (head.type) {
+      case 'execute':
+      case 'function_call':
+        return head.statement;
+      case 'parse':
+        return this.begin('prepare', head.prepared.sql, { statementName: head.name, startedAt: head.queuedAt });
+      case 'bind':
+        return this.begin('bind_execute', head.bound.sql, {
+          params: head.bound.params, statementName: head.bound.statementName, portal: head.portal, startedAt: head.queuedAt,
+        });
+      case 'query':
+      case 'ack':
+      case 'sync':
+        return undefined;
+    }
   }
 
   private ready(status: TransactionStatus): void {
     this.transactionStatus = status;
     const head = this.expectations.shift();
-    if (head?.type === 'query' && head.current) this.recorder.record(this.fields(head.current, { tag: '', rows: head.current.rows }));
+    if (head?.type === 'query' && head.current) this.recorder.record(statementFields(head.current, { tag: '', rows: head.current.rows }));
   }
 
   private finish(expectation: Expectation | undefined, outcome: { tag: string; rows?: number }): void {
-    if (expectation?.type === 'execute' || expectation?.type === 'function_call') this.recorder.record(this.fields(expectation.statement, outcome));
+    if (expectation?.type === 'execute' || expectation?.type === 'function_call') this.recorder.record(statementFields(expectation.statement, outcome));
   }
 
-  private fields(statement: StatementInFlight, outcome: { tag?: string; rows?: number; error?: { code: string; message: string } }): Omit<StatementFields, 'seq'> {
-    return {
-      kind: statement.kind,
-      sql: statement.sql,
-      ...(statement.params !== undefined && statement.params.length > 0 ? { params: statement.params } : {}),
-      ...(statement.statementName !== undefined ? { statement_name: statement.statementName } : {}),
-      ...(statement.portal !== undefined ? { portal: statement.portal } : {}),
-      started: statement.startedIso,
-      duration_us: Math.round((performance.now() - statement.startedAt) * 1000),
-      ...(outcome.error ? { error: outcome.error } : { tag: outcome.tag ?? '', rows: outcome.rows ?? statement.rows }),
-      bytes: statement.bytes,
-    };
-  }
 }

@@ -8,6 +8,7 @@ import { Parser } from 'pg-protocol/dist/parser.js';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { scramClientFinal, scramClientFirst, scramServerFinalValid } from '../../../protocols/postgres/scram-client.js';
 import type { ResourceConfig } from '../../config/schema.js';
+import { saltedPasswordFor } from './upstream-scram.js';
 import { upstreamTlsOptional, upstreamTlsOptions } from '../../net/tls.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -145,9 +146,14 @@ function login(socket: Socket, tls: boolean, request: UpstreamLogin): Promise<Up
           return;
         }
         case 'authenticationSASLContinue': {
-          if (!scram) return finish(new UpstreamError('upstream sent SASLContinue out of order', '08P01', 'FATAL'));
-          scram.final = scramClientFinal(scram.first, String(fields.data), request.password);
-          socket.write(serialize.sendSCRAMClientFinalMessage(scram.final.message));
+          const exchange = scram;
+          if (!exchange) return finish(new UpstreamError('upstream sent SASLContinue out of order', '08P01', 'FATAL'));
+          const serverFirst = String(fields.data);
+          // The server says nothing until the client-final-message, so deriving the key asynchronously is safe.
+          saltedPasswordFor(request.user, request.password, serverFirst).then((salted) => {
+            exchange.final = scramClientFinal(exchange.first, serverFirst, request.password, salted ? () => salted : undefined);
+            socket.write(serialize.sendSCRAMClientFinalMessage(exchange.final.message));
+          }).catch((error: unknown) => finish(new UpstreamError(`upstream SCRAM failed: ${error instanceof Error ? error.message : String(error)}`, '08P01', 'FATAL')));
           return;
         }
         case 'authenticationSASLFinal':

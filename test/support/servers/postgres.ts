@@ -32,6 +32,22 @@ const SETTINGS: Record<string, string> = {
   max_connections: '200',
 };
 
+/** What a suite that starts its own server may add; the run's shared server takes none of it. */
+export interface ThrowawayPostgresOptions {
+  /**
+   * Extra settings (`-c name=value`) after the defaults, so they may override them; a function receives the server's
+   * private directory (writable by the server's OS user), e.g. for `log_directory`.
+   */
+  readonly settings?: Readonly<Record<string, string>> | ((dir: string) => Readonly<Record<string, string>>);
+  /** PEM certificate and key: written into the server's directory (owner only, as the server insists) and ssl=on. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+/** A throwaway server, plus the directory it lives in (data, logs, certificates). */
+export interface ThrowawayPostgres extends TestServer {
+  readonly dir: string;
+}
+
 /** The newest /usr/lib/postgresql/<major>/bin holding initdb and postgres (the Debian layout). */
 export function findPostgresBinDir(): string | undefined {
   if (!existsSync(PG_LIB)) return undefined;
@@ -64,7 +80,13 @@ function serverUser(): OsUser | undefined {
   return user;
 }
 
-export async function startThrowawayPostgres(binDir: string): Promise<TestServer> {
+/** Writes a file the server's OS user owns with `mode`. */
+async function writeServerFile(path: string, text: string, mode: number, as: OsUser | undefined): Promise<void> {
+  await writeFile(path, text, { mode });
+  if (as !== undefined) await chown(path, as.uid, as.gid);
+}
+
+export async function startThrowawayPostgres(binDir: string, options: ThrowawayPostgresOptions = {}): Promise<ThrowawayPostgres> {
   const as = serverUser();
   const dir = await mkdtemp(join(sharedTmpdir(), 'jitgate-test-pg-'));
   const forgetDir = removeDirOnExit(dir);
@@ -79,8 +101,7 @@ export async function startThrowawayPostgres(binDir: string): Promise<TestServer
     const password = randomBytes(18).toString('base64url');
 
     const passwordFile = join(dir, 'pwfile');
-    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-    if (as !== undefined) await chown(passwordFile, as.uid, as.gid);
+    await writeServerFile(passwordFile, `${password}\n`, 0o600, as);
     await runToCompletion(join(binDir, 'initdb'), [
       '-D', dataDir, '-U', 'postgres', `--pwfile=${passwordFile}`, '-A', 'scram-sha-256',
       '-E', 'UTF8', '--no-locale', '--no-sync', '--no-instructions',
@@ -88,7 +109,14 @@ export async function startThrowawayPostgres(binDir: string): Promise<TestServer
     await rm(passwordFile);
     await writeFile(join(dataDir, 'pg_hba.conf'), HBA); // truncating keeps the owner initdb gave it
 
-    const settings = { ...SETTINGS, unix_socket_directories: dir };
+    const tlsSettings: Record<string, string> = {};
+    if (options.tls !== undefined) {
+      await writeServerFile(join(dir, 'server.crt'), options.tls.cert, 0o600, as);
+      await writeServerFile(join(dir, 'server.key'), options.tls.key, 0o600, as);
+      Object.assign(tlsSettings, { ssl: 'on', ssl_cert_file: join(dir, 'server.crt'), ssl_key_file: join(dir, 'server.key') });
+    }
+    const extra = typeof options.settings === 'function' ? options.settings(dir) : options.settings ?? {};
+    const settings = { ...SETTINGS, unix_socket_directories: dir, ...tlsSettings, ...extra };
     const settingArgs = Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
     for (let attempt = 1; ; attempt += 1) {
       const port = await freePort();
@@ -106,6 +134,7 @@ export async function startThrowawayPostgres(binDir: string): Promise<TestServer
       return {
         adminUrl,
         logPath,
+        dir,
         async stop() {
           await daemon.stop('SIGINT'); // "fast" shutdown: disconnects clients, no waiting for them
           await removeDir();
