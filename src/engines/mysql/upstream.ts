@@ -1,7 +1,8 @@
 // Step 5 of a MySQL session: log in to the real database as the lease user, as a client would — HandshakeV10,
 // optional TLS, HandshakeResponse41, then whatever the server's auth plugin asks for (AuthSwitchRequest, caching_sha2
 // fast auth, full auth over TLS or with the server's RSA key). After the OK the socket goes to the relay.
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectTcp as connectNet } from '../../net/connect.js';
 import { connect as tlsConnect } from 'node:tls';
 import { decodeCachingSha2ServerSignal, encodeCleartextPassword, encodeRequestPublicKey } from '../../../protocols/mysql/auth-more-data.js';
 import { cachingSha2Scramble, encryptPasswordWithPublicKey, nativePasswordScramble } from '../../../protocols/mysql/auth-plugins.js';
@@ -14,7 +15,6 @@ import type { ResourceConfig } from '../../config/schema.js';
 import { upstreamTlsOptional, upstreamTlsOptions } from '../../net/tls.js';
 import { PacketReader } from './packet-reader.js';
 
-const CONNECT_TIMEOUT_MS = 10_000;
 
 export class MysqlUpstreamError extends Error {
   constructor(message: string, readonly errno?: number) {
@@ -53,22 +53,8 @@ const HANDSHAKE_CAPABILITIES = CapabilityFlag.CLIENT_PROTOCOL_41 | CapabilityFla
   | CapabilityFlag.CLIENT_CONNECT_ATTRS | CapabilityFlag.CLIENT_LONG_PASSWORD;
 
 function connectTcp(host: string, port: number, signal: AbortSignal): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port, noDelay: true });
-    const fail = (error: Error): void => {
-      socket.destroy();
-      reject(new MysqlUpstreamError(`cannot reach ${host}:${port}: ${error.message}`));
-    };
-    const timer = setTimeout(() => fail(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
-    const onAbort = (): void => fail(new Error('session ended'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      socket.off('error', fail);
-      resolve(socket);
-    });
+  return connectNet(host, port, signal).catch((error: unknown) => {
+    throw new MysqlUpstreamError(error instanceof Error ? error.message : String(error));
   });
 }
 

@@ -2,6 +2,7 @@
 // handshake messages; after ReadyForQuery the raw socket is handed to the relay and pg-protocol is out of the way.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
+import { connectTcp as connectNet } from '../../net/connect.js';
 import { connect as tlsConnect } from 'node:tls';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
@@ -11,7 +12,6 @@ import type { ResourceConfig } from '../../config/schema.js';
 import { saltedPasswordFor } from './upstream-scram.js';
 import { upstreamTlsOptional, upstreamTlsOptions } from '../../net/tls.js';
 
-const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface UpstreamLogin {
   readonly resource: ResourceConfig;
@@ -40,22 +40,8 @@ export class UpstreamError extends Error {
 }
 
 function connectTcp(host: string, port: number, signal: AbortSignal): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port, noDelay: true });
-    const fail = (error: Error): void => {
-      socket.destroy();
-      reject(new UpstreamError(`cannot reach ${host}:${port}: ${error.message}`, '08006', 'FATAL'));
-    };
-    const timer = setTimeout(() => fail(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
-    const onAbort = (): void => fail(new Error('session ended'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', fail);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      socket.off('error', fail);
-      resolve(socket);
-    });
+  return connectNet(host, port, signal).catch((error: unknown) => {
+    throw new UpstreamError(error instanceof Error ? error.message : String(error), '08006', 'FATAL');
   });
 }
 
