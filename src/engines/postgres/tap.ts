@@ -34,7 +34,9 @@ interface BoundPortal {
  * statement and it did not run, which the trail must show (the server logs such refusals as errors too).
  */
 type Expectation =
-  | { readonly type: 'query'; readonly statements: string[]; readonly source: string; current: StatementInFlight | undefined; next: number }
+  | { readonly type: 'query'; readonly statements: string[]; readonly source: string; current: StatementInFlight | undefined; next: number;
+      /** When the next statement of this Query started: at send for the first, at the previous one's end after. */
+      nextStartedAt: number; nextStartedIso: string }
   | { readonly type: 'execute'; readonly statement: StatementInFlight }
   | { readonly type: 'function_call'; readonly statement: StatementInFlight }
   | { readonly type: 'parse'; readonly name: string; readonly prepared: PreparedStatement; readonly queuedAt: number }
@@ -71,7 +73,8 @@ export class PostgresTap {
     switch (type) {
       case FrontendCode.Query: {
         const { statements, source } = queryStatements(decodeQuery(body as Uint8Array).sql);
-        this.expectations.push({ type: 'query', statements, source, current: undefined, next: 0 });
+        this.expectations.push({ type: 'query', statements, source, current: undefined, next: 0,
+          nextStartedAt: performance.now(), nextStartedIso: new Date().toISOString() });
         return;
       }
       case FrontendCode.Parse: {
@@ -209,7 +212,7 @@ export class PostgresTap {
     if (head.type !== 'query') return undefined;
     if (!head.current) {
       const sql = head.statements[head.next] ?? head.statements.at(-1) ?? '';
-      head.current = this.begin('query', sql, {});
+      head.current = { ...this.begin('query', sql, {}), startedAt: head.nextStartedAt, startedIso: head.nextStartedIso };
     }
     return head.current;
   }
@@ -222,6 +225,8 @@ export class PostgresTap {
       if (statement) this.recorder.record(statementFields(statement, { tag: done.tag, rows: done.rows ?? statement.rows }));
       head.current = undefined;
       head.next++;
+      head.nextStartedAt = performance.now();
+      head.nextStartedIso = new Date().toISOString();
       return;
     }
     if (head.type === 'execute') this.finish(this.expectations.shift(), { tag: done.tag, rows: done.rows ?? head.statement.rows });
@@ -232,6 +237,8 @@ export class PostgresTap {
     if (head?.type === 'query') {
       head.current = undefined;
       head.next++;
+      head.nextStartedAt = performance.now();
+      head.nextStartedIso = new Date().toISOString();
     } else if (head?.type === 'execute') {
       this.expectations.shift();
     }
