@@ -93,9 +93,10 @@ describe('SessionRegistry', () => {
     const pids = minted.map((key) => key.processId);
     expect(Math.min(...pids)).toBeGreaterThanOrEqual(4_194_304);
     expect(Math.max(...pids)).toBeLessThan(2_147_483_648);
-    // Random, not a counter: 2000 draws from ~2^31 values collide with negligible probability, and both halves vary.
-    expect(new Set(pids).size).toBe(2000);
-    expect(new Set(minted.map((key) => key.secretKey)).size).toBe(2000);
+    // Random, not a counter: 2000 draws from ~2^31 values repeat about once in a thousand runs (the birthday bound),
+    // so allow a few repeats; a counter or a constant would still fail by far.
+    expect(new Set(pids).size).toBeGreaterThan(1_990);
+    expect(new Set(minted.map((key) => key.secretKey)).size).toBeGreaterThan(1_990);
     expect(minted.some((key) => key.secretKey < 0) && minted.some((key) => key.secretKey > 0)).toBe(true);
   });
 });
