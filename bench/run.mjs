@@ -53,3 +53,6 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const file = join(resultsDir, `bench-${stamp}.json`);
 writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), machine, quick, seconds, postgres, audit, budget }, null, 2)}\n`);
 log(`results written to ${file}${profileDir ? `; CPU profiles in ${profileDir}` : ''}`);
+
+// Review API/UI response times over a seeded store (10k sessions, one of 100k statements): issue 8's budget.
+execFileSync(process.execPath, [join(root, 'bench', 'review.mjs'), ...(quick ? ['--quick'] : [])], { cwd: root, stdio: 'inherit' });

@@ -89,7 +89,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     return bound ? { host: configured.host, port: bound.port } : configured;
   };
   const healthChecks = async (): Promise<Record<string, string>> => (vault === undefined ? {} : { vault: (await vault.health()).status });
-  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor, healthChecks });
+  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor, healthChecks, sessions });
   const engineParts = { config, store, audit, grants, leases, sessions, logger, shutdown: shutdown.signal };
   const postgres = new PostgresEngine(postgresEngineDeps(engineParts));
   const mysql = new MysqlEngine(mysqlEngineDeps(engineParts));

@@ -12,7 +12,8 @@ import type { ApiMetrics } from './metrics.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerGrantRoutes } from './routes/grants.js';
 import { registerResourceRoutes } from './routes/resources.js';
-import { registerSessionRoutes } from './routes/sessions.js';
+import { registerReview } from './routes/review.js';
+import type { LiveSessions } from './routes/session-review.js';
 
 export interface ApiDeps {
   readonly config: Config;
@@ -26,6 +27,8 @@ export interface ApiDeps {
   readonly endpointFor: (protocol: 'postgres' | 'mysql') => HostPort;
   /** More /healthz checks (e.g. `vault: sealed`); each must say `ok` for a 200. */
   readonly healthChecks?: () => Promise<Record<string, string>>;
+  /** Live sessions of this process: the review API and UI follow and end them. */
+  readonly sessions: LiveSessions;
 }
 
 export function buildApiServer(deps: ApiDeps): FastifyInstance {
@@ -70,7 +73,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
 
   registerGrantRoutes(app, deps.config, deps.grants, deps.endpointFor);
   registerResourceRoutes(app, deps.config);
-  registerSessionRoutes(app, deps.store);
+  registerReview(app, { ...deps, flushAudit: () => deps.audit.flush() });
   registerAuditRoutes(app, deps.store, () => deps.audit.flush());
   return app;
 }

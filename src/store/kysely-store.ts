@@ -5,13 +5,14 @@ import { OPEN_GRANT_STATES, type Grant, type GrantDecision, type GrantState } fr
 import type { GrantId, SessionId } from '../access/ids.js';
 import * as leases from './leases.js';
 import { migrateToLatest } from './migrations.js';
+import * as review from './review-queries.js';
 import {
   ALL_GRANT_STATES, auditEventToRow, decisionToRow, grantPatchToColumns, grantToRow, parseGrantState, rowToAuditEvent,
   rowToDecision, rowToGrant, rowToSession, sessionPatchToColumns, sessionToRow, toMs,
 } from './rows.js';
 import type {
   AuditChainHead, ExpiredGrant, GrantFilter, GrantPatch, LeaseFilter, LeaseRecord, PendingAuditEvent, RevocationProgress,
-  SessionFilter, SessionPatch, SessionRecord, Store, StoredAuditEvent,
+  SessionFilter, SessionPatch, SessionRecord, StatementMatch, StatementPageQuery, StatementSearchQuery, Store, StoredAuditEvent,
 } from './store.js';
 import type { Database, GrantsTable } from './tables.js';
 
@@ -21,6 +22,8 @@ export interface DialectHooks {
   lockAuditChain(trx: Transaction<Database>): Promise<void>;
   /** PostgreSQL lets concurrent reapers skip each other's locked rows instead of queueing behind them. */
   readonly skipLockedRows: boolean;
+  /** How statement search spells case-insensitive LIKE and reads the SQL out of an event body. */
+  readonly textSearch: review.TextSearchDialect;
 }
 
 /** `prev` of the first event in the chain. */
@@ -207,15 +210,20 @@ export class KyselyStore implements Store {
     return row === undefined ? undefined : rowToSession(row);
   }
 
-  async listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
-    let query = this.db.selectFrom('sessions').selectAll();
-    if (filter.grantId !== undefined) query = query.where('grant_id', '=', filter.grantId);
-    if (filter.resource !== undefined) query = query.where('resource', '=', filter.resource);
-    if (filter.user !== undefined) query = query.where('user_name', '=', filter.user);
-    if (filter.since !== undefined) query = query.where('started_at', '>=', toMs(filter.since));
-    query = query.orderBy('started_at', 'desc').orderBy('id', 'desc');
-    if (filter.limit !== undefined) query = query.limit(filter.limit);
-    return (await query.execute()).map(rowToSession);
+  listSessions(filter: SessionFilter = {}): Promise<SessionRecord[]> {
+    return review.listSessions(this.db, filter);
+  }
+
+  readSessionStatements(sessionId: string, page: StatementPageQuery): Promise<StoredAuditEvent[]> {
+    return review.readSessionStatements(this.db, sessionId, page);
+  }
+
+  countSessionStatements(sessionIds: readonly string[]): Promise<Map<string, number>> {
+    return review.countSessionStatements(this.db, sessionIds);
+  }
+
+  searchStatements(query: StatementSearchQuery): Promise<StatementMatch[]> {
+    return review.searchStatements(this.db, this.hooks.textSearch, query);
   }
 
   insertLease(lease: LeaseRecord): Promise<void> {

@@ -25,7 +25,9 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, kind: StoreKind): Prom
 }
 
 function migrationProvider(kind: StoreKind): MigrationProvider {
-  return { getMigrations: () => Promise.resolve({ '001_initial': initial(kind), '002_leases': leases(kind) }) };
+  return {
+    getMigrations: () => Promise.resolve({ '001_initial': initial(kind), '002_leases': leases(kind), '003_review_indexes': reviewIndexes() }),
+  };
 }
 
 /** SQLite makes only the exact type `integer primary key` a rowid alias; PostgreSQL needs bigint for epoch ms. */
@@ -114,10 +116,6 @@ function initial(kind: StoreKind): Migration {
         .addCheckConstraint('sessions_protocol_check', sql`protocol in ('postgres', 'mysql')`)
         .addCheckConstraint('sessions_tls_check', sql`tls in (0, 1)`)
         .execute();
-      await db.schema.createIndex('sessions_grant_id_idx').on('sessions').column('grant_id').execute();
-      await db.schema.createIndex('sessions_resource_idx').on('sessions').column('resource').execute();
-      await db.schema.createIndex('sessions_user_name_idx').on('sessions').column('user_name').execute();
-      await db.schema.createIndex('sessions_started_at_idx').on('sessions').column('started_at').execute();
     },
     async down(db: Kysely<unknown>): Promise<void> {
       for (const table of ['sessions', 'audit_events', 'grant_decisions', 'grants']) {
@@ -156,6 +154,37 @@ function leases(kind: StoreKind): Migration {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.dropTable('leases').execute();
+    },
+  };
+}
+
+/**
+ * The review UI and API (issue 8) page by keyset, newest first: every list order is `(started_at, id)`, after an
+ * equality filter where one is given, so a page deep into 10k sessions costs one index range scan. Open sessions get a
+ * partial index: "who is connected now" must not walk every session ever recorded. Statement pages and counts read
+ * `(session_id, type, seq)`, which covers them; statement search walks `(type, seq)` newest first and stops at a page.
+ * Only added indexes (001's single-column ones stay): no table changes, so an older jitgate still reads the store.
+ */
+function reviewIndexes(): Migration {
+  const sessionIndexes = [
+    ['sessions_started_at_id_idx', ['started_at', 'id']],
+    ['sessions_grant_id_started_at_idx', ['grant_id', 'started_at', 'id']],
+    ['sessions_resource_started_at_idx', ['resource', 'started_at', 'id']],
+    ['sessions_user_name_started_at_idx', ['user_name', 'started_at', 'id']],
+  ] as const;
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const [name, columns] of sessionIndexes) await db.schema.createIndex(name).on('sessions').columns([...columns]).execute();
+      await db.schema.createIndex('sessions_open_started_at_idx').on('sessions').columns(['started_at', 'id'])
+        .where(sql.ref('ended_at'), 'is', null).execute();
+      await db.schema.createIndex('audit_events_session_type_seq_idx').on('audit_events').columns(['session_id', 'type', 'seq']).execute();
+      await db.schema.createIndex('audit_events_type_seq_idx').on('audit_events').columns(['type', 'seq']).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const [name] of sessionIndexes) await db.schema.dropIndex(name).execute();
+      for (const name of ['sessions_open_started_at_idx', 'audit_events_session_type_seq_idx', 'audit_events_type_seq_idx']) {
+        await db.schema.dropIndex(name).execute();
+      }
     },
   };
 }

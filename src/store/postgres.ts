@@ -28,6 +28,7 @@ const postgresHooks: DialectHooks = {
     await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_CHAIN_LOCK_KEY)})`.execute(trx);
   },
   skipLockedRows: true,
+  textSearch: { caseInsensitiveLike: 'ilike', sqlOfBody: (body) => sql<string>`(${body}::jsonb ->> 'sql')` },
 };
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {

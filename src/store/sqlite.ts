@@ -3,7 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
-  CompiledQuery, Kysely, SqliteAdapter, SqliteDriver, SqliteIntrospector, SqliteQueryCompiler,
+  CompiledQuery, Kysely, SqliteAdapter, SqliteDriver, SqliteIntrospector, SqliteQueryCompiler, sql,
   type DatabaseConnection, type Dialect,
 } from 'kysely';
 import { KyselyStore, type DialectHooks } from './kysely-store.js';
@@ -33,6 +33,8 @@ const sqliteHooks: DialectHooks = {
   // BEGIN IMMEDIATE already serialises writers across processes; within one process the driver has one connection.
   lockAuditChain: () => Promise.resolve(),
   skipLockedRows: false,
+  // SQLite's LIKE ignores case for ASCII letters only (no ICU in better-sqlite3's build).
+  textSearch: { caseInsensitiveLike: 'like', sqlOfBody: (body) => sql<string>`json_extract(${body}, '$.sql')` },
 };
 
 /** Creates the file 0600 (it holds token verifiers) inside a parent created on demand; SQLite gives -wal/-shm the same mode. */

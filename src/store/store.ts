@@ -84,7 +84,50 @@ export interface SessionFilter {
   readonly resource?: string;
   readonly user?: string;
   readonly since?: Date;
+  /** Keeps sessions started before it (with `since`: started in [since, until)). */
+  readonly until?: Date;
+  /** true: only sessions still open (no `endedAt`); false: only ended ones. */
+  readonly active?: boolean;
+  /** Keyset paging: continue after this row of the newest-first order (the last row of the previous page). */
+  readonly before?: SessionCursor;
   readonly limit?: number;
+}
+
+/** A position in the newest-first session order: `(startedAt, id)` descending. */
+export interface SessionCursor {
+  readonly startedAt: Date;
+  readonly id: string;
+}
+
+/** One page of a session's statement events, by chain seq. */
+export interface StatementPageQuery {
+  /** Events with seq > afterSeq, oldest first (default 0: from the start). */
+  readonly afterSeq?: number;
+  /** Instead: the `limit` events with seq < beforeSeq closest to it, still returned oldest first. */
+  readonly beforeSeq?: number;
+  readonly limit: number;
+  /** Only statements that failed (carry an `error`). */
+  readonly errorsOnly?: boolean;
+}
+
+/** A text search over recorded SQL; every filter narrows it. */
+export interface StatementSearchQuery {
+  /** Matched case-insensitively as a plain substring of the statement's SQL: `%`, `_` and `!` are literal. */
+  readonly text: string;
+  readonly sessionId?: string;
+  readonly grantId?: string;
+  readonly resource?: string;
+  readonly user?: string;
+  /** Keyset paging: only events with a chain seq below this. */
+  readonly beforeSeq?: number;
+  readonly limit: number;
+}
+
+/** A matching statement event with who ran it and where (null when its session row is missing). */
+export interface StatementMatch {
+  readonly event: StoredAuditEvent;
+  readonly user: string | null;
+  readonly resource: string | null;
 }
 
 /** `active` while usable; `revoking` from the first revocation attempt until verified gone; then `revoked`. */
@@ -161,11 +204,17 @@ export interface Store {
   readAuditEvents(afterSeq: number, limit: number): Promise<StoredAuditEvent[]>;
   /** Events of one session in chain order, paged by seq. */
   readSessionEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredAuditEvent[]>;
+  /** Only the `statement` events of one session, in chain order, one page at a time. */
+  readSessionStatements(sessionId: string, page: StatementPageQuery): Promise<StoredAuditEvent[]>;
+  /** Statement events per session id (sessions without any are absent): open sessions count only at their end. */
+  countSessionStatements(sessionIds: readonly string[]): Promise<Map<string, number>>;
+  /** Statement events whose SQL contains the text, newest first. */
+  searchStatements(query: StatementSearchQuery): Promise<StatementMatch[]>;
 
   insertSession(session: SessionRecord): Promise<void>;
   updateSession(id: SessionId, patch: SessionPatch): Promise<void>;
   getSession(id: SessionId): Promise<SessionRecord | undefined>;
-  /** Newest first (startedAt descending); `since` keeps sessions started at or after it. */
+  /** Newest first (startedAt, then id, descending); `since` keeps sessions started at or after it. */
   listSessions(filter?: SessionFilter): Promise<SessionRecord[]>;
 
   /**

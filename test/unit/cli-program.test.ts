@@ -44,7 +44,7 @@ describe('exit codes', () => {
     const names = buildProgram().commands.map((command) => command.name());
     expect(names).toEqual(['serve', 'request', 'grants', 'approve', 'deny', 'revoke', 'resources', 'connect', 'sessions', 'audit', 'config']);
     const nested = buildProgram().commands.flatMap((command) => command.commands.map((sub) => `${command.name()} ${sub.name()}`));
-    expect(nested).toEqual(['sessions show', 'audit verify', 'config check']);
+    expect(nested).toEqual(['sessions show', 'sessions export', 'audit verify', 'audit search', 'config check']);
   });
 
   it('words failures for the user and exits 1', () => {

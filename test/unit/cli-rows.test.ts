@@ -55,23 +55,25 @@ describe('connect', () => {
 });
 
 describe('sessions', () => {
-  it('builds session rows from the API view', () => {
+  it('builds session rows from the API view: id, user, resource, role, client, started, duration, statements, end reason', () => {
     expect(sessionRows([
-      { id: 's_1', grant: 'g_1', resource: 'local-pg', user: 'dev', client: '127.0.0.1:5000', program: 'psql', startedAt: minutesFromNow(-10), endedAt: null, statements: 4 },
-      { id: 's_2', grantId: 'g_2', startedAt: minutesFromNow(-90), endedAt: minutesFromNow(-60), endReason: 'grant expired' },
+      { id: 's_1', grant: 'g_1', resource: 'local-pg', role: 'readonly', user: 'dev', client: '127.0.0.1:5000', program: 'psql', startedAt: minutesFromNow(-10), endedAt: null, statements: 4, live: true },
+      { id: 's_2', grantId: 'g_2', startedAt: minutesFromNow(-90), endedAt: minutesFromNow(-60), endReason: 'grant_expired' },
     ], now)).toEqual([
-      ['s_1', 'g_1', 'local-pg', 'dev', '127.0.0.1:5000 (psql)', '10m ago', 'open', '4'],
-      ['s_2', 'g_2', '', '', '', '1h30m ago', '1h ago (grant expired)', ''],
+      ['s_1', 'dev', 'local-pg', 'readonly', '127.0.0.1:5000 (psql)', '2025-01-31 11:50:00Z', '10m', '4', 'open (live)'],
+      ['s_2', '', '', '', '', '2025-01-31 10:30:00Z', '30m', '', 'grant_expired'],
     ]);
   });
 
-  it('builds statement rows with outcome and duration', () => {
+  it('builds timeline rows: offset from the session start, duration, outcome, SQL, parameters', () => {
+    const startedAt = minutesFromNow(-1);
+    const at = (ms: number): string => new Date(Date.parse(startedAt) + ms).toISOString();
     expect(statementRows([
-      { seq: 7, kind: 'query', sql: 'select 1', duration_us: 1234, rows: 1, tag: 'SELECT 1' },
-      { seq: 8, kind: 'bind_execute', sql: 'insert …', duration_us: 50, error: { code: '23505', message: 'duplicate key' } },
-    ])).toEqual([
-      ['7', 'query', '1.2ms', 'SELECT 1 (1 rows)', 'select 1'],
-      ['8', 'bind_execute', '0.1ms', 'ERROR 23505: duplicate key', 'insert …'],
+      { seq: 7, kind: 'query', sql: 'select 1', started: at(1_234), duration_us: 1234, rows: 1, tag: 'SELECT 1' },
+      { seq: 8, kind: 'bind_execute', sql: 'insert …', started: at(60_000), duration_us: 50, params: ['42', null], error: { code: '23505', message: 'duplicate key' } },
+    ], startedAt)).toEqual([
+      ['+1.234s', '1.2ms', 'SELECT 1 (1 row)', 'select 1', ''],
+      ['+60.000s', '0.1ms', 'ERROR 23505: duplicate key', 'insert …', '["42",null]'],
     ]);
   });
 });

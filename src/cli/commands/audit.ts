@@ -1,9 +1,23 @@
 // `jitgate audit verify`: re-walk the hash chain, through the API or, with --config, straight from the store
-// (for an auditor who trusts the database file more than a running server).
+// (for an auditor who trusts the database file more than a running server). `audit search <text>`: recorded
+// statements whose SQL contains the text, newest first, across sessions (auditor/admin).
 import type { Command } from 'commander';
 import { apiClientFor, print, printJson, withApiOptions } from '../context.js';
 import { SilentExit, EXIT_FAILED } from '../errors.js';
 import { loadConfigForCli } from '../load-config.js';
+import { renderTable } from '../table.js';
+import { statementSearchSchema, type StatementHit } from './review-schemas.js';
+import { SEARCH_COLUMNS, searchRows } from './sessions-format.js';
+import { countArgument } from './sessions.js';
+
+interface SearchOptions {
+  readonly session?: string;
+  readonly grant?: string;
+  readonly resource?: string;
+  readonly user?: string;
+  readonly limit: number;
+  readonly json?: boolean;
+}
 
 /** What both paths report (docs/api.md `GET /v1/audit/verify`). */
 export interface ChainVerdict {
@@ -48,5 +62,35 @@ export function registerAudit(program: Command): void {
       if (options.json) printJson(verdict);
       else print(describeVerdict(verdict));
       if (!verdict.ok) throw new SilentExit(EXIT_FAILED);
+    });
+
+  withApiOptions(audit.command('search'))
+    .description('recorded statements whose SQL contains <text> (case-insensitive), newest first')
+    .argument('<text>', 'text to look for; % and _ match themselves')
+    .option('--session <session>', 'only in this session')
+    .option('--grant <grant>', 'only under this grant')
+    .option('--resource <resource>', 'only on this resource')
+    .option('--user <name>', 'only statements of this user')
+    .option('--limit <n>', 'at most this many matches (0 for all)', countArgument, 100)
+    .option('--json', 'print the matches as JSON')
+    .action(async (text: string, options: SearchOptions, command: Command) => {
+      const client = apiClientFor(command);
+      const params = new URLSearchParams({ q: text });
+      for (const key of ['session', 'grant', 'resource', 'user'] as const) {
+        const value = options[key];
+        if (value !== undefined) params.set(key, value);
+      }
+      const hits: StatementHit[] = [];
+      let cursor: number | null | undefined;
+      do {
+        params.set('limit', String(options.limit === 0 ? 1_000 : Math.min(1_000, options.limit - hits.length)));
+        if (cursor) params.set('cursor', String(cursor));
+        const page = await client.call('GET', `v1/statements?${params.toString()}`, statementSearchSchema);
+        hits.push(...page.statements);
+        cursor = page.next;
+      } while (cursor && (options.limit === 0 || hits.length < options.limit));
+      if (options.json) printJson(hits);
+      else if (hits.length === 0) print('no matching statements');
+      else print(renderTable(SEARCH_COLUMNS, searchRows(hits)));
     });
 }
