@@ -3,9 +3,10 @@
 // createDirectMysqlTarget() makes the direct one on the run's server: a scratch database and a user holding what the
 // suite's readwrite grant holds, so a jitgate target built on the same role sees the same server behaviour.
 import { randomBytes } from 'node:crypto';
-import { startJitgateInstance, type JitgateInstance } from './jitgate-instance.js';
+import { startJitgateInstance, type InstanceOptions, type JitgateInstance } from './jitgate-instance.js';
 import mysql from 'mysql2/promise';
-import { createMysqlDatabase, mysqlAdminUrl } from './databases.js';
+import { createMysqlDatabase, mysqlAdminUrl, type ScratchDatabase } from './databases.js';
+import { makeListenerTls } from './mysql-listener-tls.js';
 import { mysqlTargetFromUrl } from './mysql-cli.js';
 import { CAPABILITY, readServerGreeting } from './mysql-scenarios/greeting.js';
 
@@ -71,8 +72,8 @@ function renderRoleStatements(statements: readonly string[], values: { readonly 
  */
 export const CLIENT_SUITE_MAX_ALLOWED_PACKET = 64 * 1024 * 1024;
 
-async function withAdmin<T>(work: (admin: mysql.Connection) => Promise<T>): Promise<T> {
-  const admin = await mysql.createConnection({ uri: mysqlAdminUrl(), connectTimeout: 10_000 });
+async function withAdmin<T>(work: (admin: mysql.Connection) => Promise<T>, adminUrl = mysqlAdminUrl()): Promise<T> {
+  const admin = await mysql.createConnection({ uri: adminUrl, connectTimeout: 10_000 });
   try {
     return await work(admin);
   } finally {
@@ -81,7 +82,7 @@ async function withAdmin<T>(work: (admin: mysql.Connection) => Promise<T>): Prom
 }
 
 /** Makes the run's server fit for the suite; the jitgate target calls it too, since it reaches the same server. */
-export async function prepareMysqlServerForClientSuite(): Promise<void> {
+export async function prepareMysqlServerForClientSuite(adminUrl = mysqlAdminUrl()): Promise<void> {
   await withAdmin(async (admin) => {
     const [rows] = await admin.query<mysql.RowDataPacket[]>('select @@global.max_allowed_packet as value, version() as version');
     const row = rows[0];
@@ -93,7 +94,7 @@ export async function prepareMysqlServerForClientSuite(): Promise<void> {
     if (Number(row.value) < CLIENT_SUITE_MAX_ALLOWED_PACKET) {
       await admin.query(`set global max_allowed_packet = ${CLIENT_SUITE_MAX_ALLOWED_PACKET}`);
     }
-  });
+  }, adminUrl);
 }
 
 /**
@@ -141,27 +142,64 @@ export async function createDirectMysqlTarget(name = 'direct'): Promise<MysqlTar
   };
 }
 
+export interface JitgateMysqlTargetOptions {
+  /**
+   * Give jitgate's listener a certificate (a throwaway CA and server certificate, see mysql-listener-tls.ts) so the
+   * TLS client paths run; default true.
+   */
+  readonly listenerTls?: boolean;
+  /** The server the lease users live on (default: the run's server); e.g. a suite's own MariaDB with a general log. */
+  readonly adminUrl?: string;
+  readonly instance?: InstanceOptions;
+}
+
+/** A scratch utf8mb4 database on the server of `adminUrl` (the run's server has createMysqlDatabase for this). */
+async function scratchDatabaseOn(adminUrl: string, prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  await withAdmin(async (admin) => {
+    await admin.query(`create database \`${name}\` character set utf8mb4 collate utf8mb4_unicode_ci`);
+  }, adminUrl);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () => withAdmin(async (admin) => { await admin.query(`drop database if exists \`${name}\``); }, adminUrl),
+  };
+}
+
 /**
  * jitgate itself: an in-process instance whose `readwrite` role on a scratch database is clientSuiteRoleStatements, so
- * the lease user has exactly the direct user's privileges; the target logs in with a grant id and its token.
+ * the lease user has exactly the direct user's privileges; the target logs in with a grant id and its token. With
+ * `listenerTls` (the default) jitgate offers CLIENT_SSL with a test certificate and the TLS scenarios run.
  */
-export async function createJitgateMysqlTarget(name = 'jitgate'): Promise<MysqlTargetHandle & { readonly instance: JitgateInstance }> {
-  await prepareMysqlServerForClientSuite();
-  const scratch = await createMysqlDatabase('mysql_clients_jg');
-  await withAdmin(async (admin) => {
-    await admin.query(`alter database \`${scratch.name}\` character set utf8mb4 collate utf8mb4_unicode_ci`);
-  });
-  const instance = await startJitgateInstance([{
-    name: 'clients-mysql', protocol: 'mysql', adminUrl: scratch.url,
-    roles: { readwrite: { creation: clientSuiteRoleStatements(scratch.name) } },
-  }]);
+export async function createJitgateMysqlTarget(name = 'jitgate', options: JitgateMysqlTargetOptions = {}):
+Promise<MysqlTargetHandle & { readonly instance: JitgateInstance }> {
+  const adminUrl = options.adminUrl ?? mysqlAdminUrl();
+  await prepareMysqlServerForClientSuite(adminUrl);
+  const scratch = await scratchDatabaseOn(adminUrl, 'mysql_clients_jg');
+  const tls = (options.listenerTls ?? true) ? await makeListenerTls() : undefined;
+  const removeTls = async (): Promise<void> => { await tls?.remove(); };
+  let instance: JitgateInstance;
+  try {
+    instance = await startJitgateInstance([{
+      name: 'clients-mysql', protocol: 'mysql', adminUrl: scratch.url,
+      roles: { readwrite: { creation: clientSuiteRoleStatements(scratch.name) } },
+    }], { ...options.instance, extraYaml: [options.instance?.extraYaml ?? '', tls?.yaml ?? ''].join('\n') });
+  } catch (error) {
+    await removeTls();
+    await scratch.drop();
+    throw error;
+  }
+  // The config read the PEM files at start: the directory is not needed any more.
+  await removeTls();
   try {
     const grant = await instance.grant('clients-mysql', 'readwrite', '2h');
     const endpoint = instance.handle.endpointFor('mysql');
     return {
       target: {
         name, host: endpoint.host, port: endpoint.port, user: grant.id, password: grant.token, database: scratch.name,
-        tls: false, authPlugins: ['caching_sha2_password', 'mysql_native_password'],
+        tls: tls !== undefined, authPlugins: ['caching_sha2_password', 'mysql_native_password'],
       },
       instance,
       async cleanup() {

@@ -3,7 +3,7 @@
 //   → 4 acquire the lease → 5 log in upstream → 6 the client's OK → 7 relay → 8 teardown.
 import type { Socket } from 'node:net';
 import { encodePacket } from '../../../protocols/mysql/packet-framer.js';
-import { mysqlError, errorForWireFormat } from '../../../protocols/mysql/server-errors.js';
+import { mysqlError, errorForWireFormat, ServerErrno } from '../../../protocols/mysql/server-errors.js';
 import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
 import { CapabilityFlag, Charset } from '../../../protocols/mysql/constants.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
@@ -77,9 +77,11 @@ export class MysqlEngine {
     try {
       client = await greetClient(socket, login, this.identity, this.deps.tls.context, connectionId);
     } catch (error) {
-      if (error instanceof WireFormatError) socket.end(encodePacket(1, encodeErrPacket(errorForWireFormat(error), CapabilityFlag.CLIENT_PROTOCOL_41)));
+      const told = error instanceof WireFormatError ? errorForWireFormat(error) : undefined;
+      if (told) socket.end(encodePacket(1, encodeErrPacket(told, CapabilityFlag.CLIENT_PROTOCOL_41)));
       else socket.destroy();
-      this.authFailed(address, '', error instanceof PeerClosed ? 'client closed during handshake' : `handshake failed: ${error instanceof Error ? error.message : String(error)}`, '1043');
+      this.authFailed(address, '', error instanceof PeerClosed ? 'client closed during handshake' : `handshake failed: ${error instanceof Error ? error.message : String(error)}`,
+        String(told?.errno ?? ServerErrno.ER_HANDSHAKE_ERROR));
       return;
     }
     const user = client.response.username;
@@ -174,7 +176,14 @@ export class MysqlEngine {
     const tap = new MysqlTap(recorder, client.capabilities, client.mariadbCapabilities, 4096);
     const threadId = upstream.greeting.connectionId;
     const relay = new MysqlRelay(client.socket, upstream.socket, session, tap, {
-      refusal: (command) => commandRefusal(command, resource, grant.id, () => deps.audit.accepting()),
+      refusal: (command) => {
+        const refused = commandRefusal(command, resource, grant.id, () => deps.audit.accepting());
+        // A command the policy refuses is on record; one refused because the audit trail is failing cannot be.
+        if (refused?.byPolicy === true) {
+          void deps.audit.emit({ type: 'policy.blocked', session: session.id, grant: grant.id, reason: refused.fields.message, detail: command.type });
+        }
+        return refused?.fields;
+      },
       onViolation: (detail, told) => {
         if (!client.socket.destroyed) client.socket.write(encodePacket(1, encodeErrPacket(told, client.capabilities)));
         session.end({ kind: 'protocol_error', detail });

@@ -1,8 +1,11 @@
 // Reads whole MySQL packets from a socket during the handshake phases (client greeting reply, auth round trips, the
 // upstream login). These packets are small; the relay uses its own tap framers instead.
+// Packets are cut from the received bytes only when read() asks for one, never ahead: what follows the last packet
+// read is not MySQL framing when the peer has switched protocols — a client's TLS ClientHello often arrives in the
+// same TCP segment as its SSLRequest. detach() hands those bytes back to the socket (unshift), so the TLS layer or the
+// relay that takes over sees them.
 import type { Socket } from 'node:net';
-import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-framer.js';
-import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import { encodePacket, PacketTooLargeError } from '../../../protocols/mysql/packet-framer.js';
 
 /** Handshake-phase packets (greeting replies, auth data, public keys) never need more. */
 const MAX_HANDSHAKE_PAYLOAD = 64 * 1024;
@@ -20,19 +23,15 @@ export interface Packet {
 }
 
 export class PacketReader {
-  private readonly packets: Packet[] = [];
-  private framer: PacketFramer;
+  /** Received bytes not yet cut into packets (handshake traffic: a few hundred bytes, so joining is cheap). */
+  private pending: Buffer = Buffer.alloc(0);
   private wake: (() => void) | undefined;
   private closed = false;
   private failure: Error | undefined;
   /** Sequence id for the next packet this side writes. */
   nextSequenceId = 0;
   private readonly onData = (chunk: Buffer): void => {
-    try {
-      this.framer.push(chunk);
-    } catch (error) {
-      this.failure = error instanceof Error ? error : new WireFormatError(String(error));
-    }
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     this.notify();
   };
   private readonly onEnd = (): void => {
@@ -45,15 +44,7 @@ export class PacketReader {
   };
 
   constructor(private socket: Socket, private readonly signal: AbortSignal, private readonly peer: 'client' | 'upstream') {
-    this.framer = this.newFramer();
     this.attach();
-  }
-
-  private newFramer(): PacketFramer {
-    return new PacketFramer((sequenceId, payload) => {
-      this.packets.push({ sequenceId, payload: Buffer.from(payload) });
-      this.nextSequenceId = (sequenceId + 1) & 0xff;
-    }, { maxPayloadBytes: MAX_HANDSHAKE_PAYLOAD });
   }
 
   private attach(): void {
@@ -77,9 +68,24 @@ export class PacketReader {
     wake?.();
   }
 
+  /** One packet off the front of `pending`, or undefined while it is incomplete. Checks the length before waiting. */
+  private cut(): Packet | undefined {
+    const pending = this.pending;
+    if (pending.length < 4) return undefined;
+    const length = pending.readUIntLE(0, 3);
+    // Handshake packets never need 16 MiB continuation frames; a declared length beyond the cap ends it here.
+    if (length > MAX_HANDSHAKE_PAYLOAD) throw new PacketTooLargeError(length, MAX_HANDSHAKE_PAYLOAD);
+    if (pending.length < 4 + length) return undefined;
+    const sequenceId = pending[3] as number;
+    const payload = Buffer.from(pending.subarray(4, 4 + length));
+    this.pending = pending.subarray(4 + length);
+    this.nextSequenceId = (sequenceId + 1) & 0xff;
+    return { sequenceId, payload };
+  }
+
   async read(): Promise<Packet> {
     for (;;) {
-      const packet = this.packets.shift();
+      const packet = this.cut();
       if (packet) return packet;
       if (this.failure) throw this.failure;
       if (this.closed) throw new PeerClosed(this.peer);
@@ -101,21 +107,27 @@ export class PacketReader {
     this.nextSequenceId = (this.nextSequenceId + 1) & 0xff;
   }
 
+  /** Bytes arrived beyond the packets read so far. */
   get hasBufferedPackets(): boolean {
-    return this.packets.length > 0 || !this.framer.isIdle;
+    return this.pending.length > 0;
   }
 
-  /** Hands the socket on (to TLS or the relay). */
+  /**
+   * Hands the socket on (to TLS or the relay), paused, with the bytes received beyond the last packet read put back
+   * in front of its stream: TLSSocket and the relay's 'data' handler read them first.
+   */
   detach(): void {
     this.detachListeners();
     this.socket.pause();
+    if (this.pending.length > 0) this.socket.unshift(this.pending);
+    this.pending = Buffer.alloc(0);
   }
 
   /** Continues on an upgraded socket; the sequence numbering of the exchange carries on. */
   rebind(socket: Socket): void {
     this.detachListeners();
     this.socket = socket;
-    this.framer = this.newFramer();
+    this.pending = Buffer.alloc(0);
     this.closed = false;
     this.attach();
   }

@@ -6,18 +6,27 @@ import { mysqlError } from '../../../protocols/mysql/server-errors.js';
 import type { ErrFields } from '../../../protocols/mysql/server-results.js';
 import type { ResourceConfig } from '../../config/schema.js';
 
-export function commandRefusal(command: ClientCommand, resource: ResourceConfig, grant: string, auditAccepting: () => boolean): ErrFields | undefined {
+export interface CommandRefusal {
+  /** The ERR that answers the command in its place. */
+  readonly fields: ErrFields;
+  /** Refused by policy (recorded as `policy.blocked`), not because the audit trail is failing. */
+  readonly byPolicy: boolean;
+}
+
+const byPolicy = (fields: ErrFields): CommandRefusal => ({ fields, byPolicy: true });
+
+export function commandRefusal(command: ClientCommand, resource: ResourceConfig, grant: string, auditAccepting: () => boolean): CommandRefusal | undefined {
   switch (command.type) {
-    case 'change_user': return mysqlError.notSupported('COM_CHANGE_USER');
+    case 'change_user': return byPolicy(mysqlError.notSupported('COM_CHANGE_USER'));
     case 'binlog_dump':
     case 'binlog_dump_gtid':
-    case 'register_slave': return mysqlError.notSupported('replication');
+    case 'register_slave': return byPolicy(mysqlError.notSupported('replication'));
     case 'init_db':
-      return command.database === resource.database ? undefined : mysqlError.dbAccessDenied(grant, command.database);
+      return command.database === resource.database ? undefined : byPolicy(mysqlError.dbAccessDenied(grant, command.database));
     case 'query':
     case 'stmt_prepare':
     case 'stmt_execute':
-      return auditAccepting() ? undefined : mysqlError.auditUnavailable();
+      return auditAccepting() ? undefined : { fields: mysqlError.auditUnavailable(), byPolicy: false };
     default:
       return undefined;
   }

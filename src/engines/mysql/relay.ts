@@ -12,6 +12,8 @@ import type { Session } from '../../session/session.js';
 import type { MysqlTap } from './tap.js';
 
 const CLOSE_AT_BOUNDARY_TIMEOUT_MS = 1_500;
+/** How long a closed session's client socket may take to close its side before it is destroyed. */
+const CLIENT_LINGER_MS = 5_000;
 /** Server packets are only classified (OK/ERR/EOF/column definitions): their first bytes are enough. */
 const SERVER_RETAIN_BYTES = 16 * 1024;
 
@@ -158,11 +160,26 @@ export class MysqlRelay {
     } else {
       this.client.end();
     }
+    // Read (and drop) what the client still sends: a paused socket never sees the client's FIN, so it would stay open
+    // until the timer below, with the session not ended.
+    this.client.resume();
     this.upstream.destroy();
-    let open = 2;
-    const closed = (): void => { if (--open === 0) this.resolveDone(); };
-    if (this.client.closed) closed(); else this.client.once('close', closed);
-    if (this.upstream.closed) closed(); else this.upstream.once('close', closed);
-    setTimeout(() => this.client.destroy(), 5_000).unref();
+    // Done once the upstream connection is gone and the client has everything jitgate sends (its FIN included): the
+    // lease may be revoked then. A client that never closes its side (an idle CLI blocked on its stdin) does not
+    // hold that up; its socket is destroyed after a grace period.
+    const clientDone = new Promise<void>((resolve) => {
+      if (this.client.closed || this.client.writableFinished) resolve();
+      else {
+        this.client.once('finish', resolve);
+        this.client.once('close', resolve);
+      }
+    });
+    const upstreamDone = new Promise<void>((resolve) => {
+      if (this.upstream.closed) resolve(); else this.upstream.once('close', resolve);
+    });
+    void Promise.all([clientDone, upstreamDone]).then(() => this.resolveDone());
+    const linger = setTimeout(() => this.client.destroy(), CLIENT_LINGER_MS);
+    linger.unref();
+    if (this.client.closed) clearTimeout(linger); else this.client.once('close', () => clearTimeout(linger));
   }
 }

@@ -54,7 +54,20 @@ function initSql(password: string): string {
   return [...lockRoot, `drop user if exists 'root'@${mysqlString(hostname())};`, 'create database if not exists test;', ''].join('\n');
 }
 
-export async function startThrowawayMariadb(binaries: MariadbBinaries): Promise<TestServer> {
+export interface ThrowawayMariadbOptions {
+  /**
+   * Turn the general query log on, to a file in the server's temp dir (`log_output=FILE`: the bytes exactly as
+   * the server saw them, where the TABLE form converts them to the column's character set and cuts at 16 MiB).
+   */
+  readonly generalLog?: boolean;
+}
+
+export interface ThrowawayMariadb extends TestServer {
+  /** The general query log file, when `generalLog` was asked for. */
+  readonly generalLogPath: string | null;
+}
+
+export async function startThrowawayMariadb(binaries: MariadbBinaries, options: ThrowawayMariadbOptions = {}): Promise<ThrowawayMariadb> {
   const dir = await mkdtemp(join(sharedTmpdir(), 'jitgate-test-mysql-'));
   const forgetDir = removeDirOnExit(dir);
   const removeDir = async (): Promise<void> => {
@@ -74,12 +87,14 @@ export async function startThrowawayMariadb(binaries: MariadbBinaries): Promise<
 
     const password = randomBytes(18).toString('base64url');
     const initFile = join(dir, 'init.sql');
+    const generalLogPath = options.generalLog === true ? join(dir, 'general.log') : null;
+    const logOptions = generalLogPath === null ? [] : ['--general-log=1', '--log-output=FILE', `--general-log-file=${generalLogPath}`];
     await writeFile(initFile, initSql(password), { mode: 0o600 });
     for (let attempt = 1; ; attempt += 1) {
       const port = await freePort();
       const daemon = startDaemon(binaries.server, [
         '--no-defaults', ...userArgs, `--datadir=${dataDir}`, `--socket=${socket}`, `--port=${port}`,
-        `--pid-file=${join(dir, 'mariadbd.pid')}`, `--log-error=${logPath}`, `--init-file=${initFile}`, ...SERVER_OPTIONS,
+        `--pid-file=${join(dir, 'mariadbd.pid')}`, `--log-error=${logPath}`, `--init-file=${initFile}`, ...SERVER_OPTIONS, ...logOptions,
       ], { logPath: join(dir, 'mariadbd.out'), cwd: dir });
       const adminUrl = `mysql://root:${password}@127.0.0.1:${port}/test`;
       try {
@@ -93,6 +108,7 @@ export async function startThrowawayMariadb(binaries: MariadbBinaries): Promise<
       return {
         adminUrl,
         logPath,
+        generalLogPath,
         async stop() {
           await daemon.stop('SIGTERM');
           await removeDir();
