@@ -7,7 +7,7 @@
 // for a relay written in Node on this machine).
 //
 // From run.mjs:  import { benchMysql, mysqlBudget, mysqlTable } from './mysql.mjs';
-//                const mysql = await benchMysql({ seconds, root, log });  → mysqlTable(mysql), mysqlBudget(mysql)
+//                const mysql = await benchMysql({ seconds, root, log, profileDir });  → mysqlTable(mysql), mysqlBudget(mysql)
 // Alone:         node bench/mysql.mjs [--quick]   (prints the table, writes bench/results/mysql-<time>.json)
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -65,8 +65,11 @@ function cpuSeconds(pid) {
   }
 }
 
-/** Runs the section; `log` gets progress lines. Resolves with the measurements (see mysqlTable). */
-export async function benchMysql({ seconds, root, log = () => {} }) {
+/**
+ * Runs the section; `log` gets progress lines; with `profileDir`, jitgate runs under `node --cpu-prof` and leaves its
+ * .cpuprofile there. Resolves with the measurements (see mysqlTable).
+ */
+export async function benchMysql({ seconds, root, log = () => {}, profileDir }) {
   if (!findBinary('sysbench')) throw new Error('the MySQL benchmark needs sysbench (apt-get install -y sysbench)');
   const notes = [];
   const server = await startMariadb();
@@ -83,7 +86,7 @@ export async function benchMysql({ seconds, root, log = () => {} }) {
     if (haproxy) stops.unshift(() => haproxy.stop());
     else notes.push('haproxy is not installed: no baseline for the 16-thread bar');
     const jitgate = await startJitgateMysql({
-      root, adminUrl: server.adminUrl(DATABASE),
+      root, adminUrl: server.adminUrl(DATABASE), nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
       roleStatements: ["CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'", `GRANT SELECT ON ${DATABASE}.* TO '{{name}}'@'%'`],
     });
     stops.unshift(() => jitgate.stop());

@@ -2,13 +2,14 @@
 // bench/results/. Sections: Postgres (pgbench), audit (CPU per statement event). `--quick` runs 5 s per measurement
 // instead of 15 s; `--profile` starts jitgate under `node --cpu-prof` and leaves the .cpuprofile in
 // bench/results/profiles/.
-// The MySQL section (sysbench vs haproxy) arrives with the MySQL engine's benchmark.
+// MySQL: sysbench oltp_point_select direct / haproxy / jitgate (bench/mysql.mjs).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditBudget, auditTable, benchAudit } from './audit.mjs';
+import { benchMysql, mysqlBudget, mysqlTable } from './mysql.mjs';
 import { benchPostgres, postgresBudget, postgresTable } from './postgres.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,8 +30,9 @@ const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node:
 log(`${machine.cpus} × ${machine.cpu}, node ${machine.node}, ${seconds} s per run${quick ? ' (--quick)' : ''}`);
 
 const postgres = await benchPostgres({ seconds, root, profileDir, log });
+const mysql = await benchMysql({ seconds, root, log, profileDir });
 const audit = await benchAudit({ root, events: quick ? 20_000 : 100_000, log });
-const budget = [...postgresBudget(postgres), ...auditBudget(audit)];
+const budget = [...postgresBudget(postgres), ...mysqlBudget(mysql), ...auditBudget(audit)];
 
 const report = [
   `## Postgres: pgbench -S (scale ${postgres.scale}), ${seconds} s per run, ${machine.cpus} CPUs`,
@@ -38,6 +40,12 @@ const report = [
   postgresTable(postgres),
   '',
   ...postgres.notes.map((note) => `- note: ${note}`),
+  '',
+  `## MySQL: sysbench oltp_point_select (${mysql.tables} × ${mysql.tableSize} rows, prepared statements), ${seconds} s per run, ${machine.cpus} CPUs`,
+  '',
+  mysqlTable(mysql),
+  '',
+  ...mysql.notes.map((note) => `- note: ${note}`),
   '',
   `## Audit: ${audit.events} statement events through the real pipeline`,
   '',
@@ -51,7 +59,7 @@ console.log(report);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const file = join(resultsDir, `bench-${stamp}.json`);
-writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), machine, quick, seconds, postgres, audit, budget }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), machine, quick, seconds, postgres, mysql, audit, budget }, null, 2)}\n`);
 log(`results written to ${file}${profileDir ? `; CPU profiles in ${profileDir}` : ''}`);
 
 // Review API/UI response times over a seeded store (10k sessions, one of 100k statements): issue 8's budget.
