@@ -243,7 +243,7 @@ describe('broken bytes after authentication', () => {
     const after = process.memoryUsage();
     const grownMb = (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / 2 ** 20;
     console.log(`[bad input] 1 GiB declared length: heap + array buffers grew ${grownMb.toFixed(2)} MB`);
-    expect(grownMb).toBeLessThan(16);
+    expect(grownMb).toBeLessThan(64); // 1 GiB if it were allocated; loose for GC timing on a busy box
     expect(String((await endOf(client)).reason)).toMatch(/^protocol_error: /);
   });
 

@@ -11,6 +11,7 @@ import type { Grant } from '../../access/grant.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
+import { emitSafely, recordSessionEnd } from '../../session/session-end.js';
 import type { MysqlEngineDeps } from './deps.js';
 import { greetClient, mockVerifiers, OFFERED_CAPABILITIES, proveToken, type AcceptedClient, type ServerIdentity } from './handshake.js';
 import { PeerClosed } from './packet-reader.js';
@@ -127,7 +128,7 @@ export class MysqlEngine {
   }
 
   private authFailed(address: string, user: string, reason: string, code: string): void {
-    void this.deps.audit.emit({ type: 'session.auth_failed', protocol: 'mysql', client: address, user: user.slice(0, 64), reason, code });
+    emitSafely(this.deps.audit, this.deps.logger, { type: 'session.auth_failed', protocol: 'mysql', client: address, user: user.slice(0, 64), reason, code });
   }
 
   private async runSession(client: AcceptedClient, address: string, grant: Grant, resource: ResourceConfig): Promise<void> {
@@ -141,7 +142,7 @@ export class MysqlEngine {
       clientAddress: address, clientProgram: program, tls: client.tls, startedAt: session.startedAt, endedAt: null, endReason: null,
       bytesIn: 0, bytesOut: 0, statements: 0,
     });
-    void deps.audit.emit({ type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'mysql',
+    emitSafely(deps.audit, deps.logger, { type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'mysql',
       user: grant.requester, client: address, tls: client.tls, ...(program ? { program } : {}) });
     const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'mysql',
       parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes });
@@ -180,7 +181,7 @@ export class MysqlEngine {
         const refused = commandRefusal(command, resource, grant.id, () => deps.audit.accepting());
         // A command the policy refuses is on record; one refused because the audit trail is failing cannot be.
         if (refused?.byPolicy === true) {
-          void deps.audit.emit({ type: 'policy.blocked', session: session.id, grant: grant.id, reason: refused.fields.message, detail: command.type });
+          emitSafely(deps.audit, deps.logger, { type: 'policy.blocked', session: session.id, grant: grant.id, reason: refused.fields.message, detail: command.type });
         }
         return refused?.fields;
       },
@@ -206,17 +207,8 @@ export class MysqlEngine {
     await this.endSession(session, recorder.count, started);
   }
 
-  private async endSession(session: Session, statements: number, started: number): Promise<void> {
-    const { deps } = this;
-    deps.sessions.remove(session);
-    const reason = describeEndReason(session.endReason ?? { kind: 'client_closed' });
-    try {
-      await deps.sessionRecords.updateSession(session.id, { endedAt: new Date(), endReason: reason, bytesIn: session.bytesIn, bytesOut: session.bytesOut, statements });
-    } catch (error) {
-      deps.logger.error({ err: error, session: session.id }, 'could not record the end of a session');
-    }
-    void deps.audit.emit({ type: 'session.ended', session: session.id, grant: session.grant.id, reason, bytesIn: session.bytesIn,
-      bytesOut: session.bytesOut, statements, durationMs: Date.now() - started });
-    deps.leases.released(session.grant, deps.sessions.sessionsOf(session.grant.id).length);
+  private endSession(session: Session, statements: number, started: number): Promise<void> {
+    return recordSessionEnd(this.deps, session, statements, started);
   }
+
 }

@@ -13,6 +13,7 @@ import type { AuditEventInput } from '../../audit/events.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
+import { emitSafely, recordSessionEnd } from '../../session/session-end.js';
 import { ClientClosed } from './client-reader.js';
 import { authenticateGrant } from './authenticate.js';
 import type { PostgresEngineDeps } from './deps.js';
@@ -194,28 +195,17 @@ export class PostgresEngine {
     return timers;
   }
 
-  private async endSession(session: Session, statements: number, started: number): Promise<void> {
-    const { deps } = this;
-    deps.sessions.remove(session);
-    const reason = describeEndReason(session.endReason ?? { kind: 'client_closed' });
-    // The event first, synchronously: at shutdown the audit log closes soon after the sockets do.
-    this.emit({ type: 'session.ended', session: session.id, grant: session.grant.id, reason, bytesIn: session.bytesIn,
-      bytesOut: session.bytesOut, statements, durationMs: Date.now() - started });
-    deps.leases.released(session.grant, deps.sessions.sessionsOf(session.grant.id).length);
-    try {
-      await deps.sessionRecords.updateSession(session.id, { endedAt: new Date(), endReason: reason, bytesIn: session.bytesIn, bytesOut: session.bytesOut, statements });
-    } catch (error) {
-      deps.logger.error({ err: error, session: session.id }, 'could not record the end of a session');
-    }
+  private endSession(session: Session, statements: number, started: number): Promise<void> {
+    return recordSessionEnd(this.deps, session, statements, started);
   }
+
 
   /**
    * Queues an audit event. emit() rejects only once the audit log is closed (a failing sink makes it wait, never
    * reject), which only an event racing jitgate's own shutdown can meet: that loss is logged loudly, never unhandled.
    */
   private emit(event: AuditEventInput): void {
-    this.deps.audit.emit(event).catch((error: unknown) => {
-      this.deps.logger.error({ err: error, event: event.type }, 'audit event not recorded: the audit log is already closed');
-    });
+    emitSafely(this.deps.audit, this.deps.logger, event);
   }
+
 }
