@@ -5,6 +5,7 @@
 // same TCP segment as its SSLRequest. detach() hands those bytes back to the socket (unshift), so the TLS layer or the
 // relay that takes over sees them.
 import type { Socket } from 'node:net';
+import { HandshakeBuffer } from '../../net/handshake-buffer.js';
 import { encodePacket, PacketTooLargeError } from '../../../protocols/mysql/packet-framer.js';
 
 /** Handshake-phase packets (greeting replies, auth data, public keys) never need more. */
@@ -23,62 +24,24 @@ export interface Packet {
 }
 
 export class PacketReader {
-  /** Received bytes not yet cut into packets (handshake traffic: a few hundred bytes, so joining is cheap). */
-  private pending: Buffer = Buffer.alloc(0);
-  private wake: (() => void) | undefined;
-  private closed = false;
-  private failure: Error | undefined;
+  private readonly buffer: HandshakeBuffer;
   /** Sequence id for the next packet this side writes. */
   nextSequenceId = 0;
-  private readonly onData = (chunk: Buffer): void => {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    this.notify();
-  };
-  private readonly onEnd = (): void => {
-    this.closed = true;
-    this.notify();
-  };
-  private readonly onError = (error: Error): void => {
-    this.failure ??= error;
-    this.notify();
-  };
 
-  constructor(private socket: Socket, private readonly signal: AbortSignal, private readonly peer: 'client' | 'upstream') {
-    this.attach();
+  constructor(socket: Socket, signal: AbortSignal, private readonly peer: 'client' | 'upstream') {
+    this.buffer = new HandshakeBuffer(socket, signal);
   }
 
-  private attach(): void {
-    this.socket.on('data', this.onData);
-    this.socket.on('end', this.onEnd);
-    this.socket.on('close', this.onEnd);
-    this.socket.on('error', this.onError);
-    this.socket.resume();
-  }
-
-  private detachListeners(): void {
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
-    this.socket.off('close', this.onEnd);
-    this.socket.off('error', this.onError);
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  /** One packet off the front of `pending`, or undefined while it is incomplete. Checks the length before waiting. */
+  /** One packet off the front of the received bytes, or undefined while it is incomplete. Checks the length before waiting. */
   private cut(): Packet | undefined {
-    const pending = this.pending;
+    const pending = this.buffer.bytes;
     if (pending.length < 4) return undefined;
     const length = pending.readUIntLE(0, 3);
     // Handshake packets never need 16 MiB continuation frames; a declared length beyond the cap ends it here.
     if (length > MAX_HANDSHAKE_PAYLOAD) throw new PacketTooLargeError(length, MAX_HANDSHAKE_PAYLOAD);
     if (pending.length < 4 + length) return undefined;
     const sequenceId = pending[3] as number;
-    const payload = Buffer.from(pending.subarray(4, 4 + length));
-    this.pending = pending.subarray(4 + length);
+    const payload = this.buffer.take(4 + length).subarray(4);
     this.nextSequenceId = (sequenceId + 1) & 0xff;
     return { sequenceId, payload };
   }
@@ -87,29 +50,19 @@ export class PacketReader {
     for (;;) {
       const packet = this.cut();
       if (packet) return packet;
-      if (this.failure) throw this.failure;
-      if (this.closed) throw new PeerClosed(this.peer);
-      if (this.signal.aborted) throw this.signal.reason instanceof Error ? this.signal.reason : new Error('session ended');
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.wake = done;
-        this.signal.addEventListener('abort', done, { once: true });
-      });
+      await this.buffer.waitForBytes(() => new PeerClosed(this.peer));
     }
   }
 
   /** Writes `payload` framed with the next sequence id of this exchange. */
   write(payload: Uint8Array): void {
-    this.socket.write(encodePacket(this.nextSequenceId, payload));
+    this.buffer.socket.write(encodePacket(this.nextSequenceId, payload));
     this.nextSequenceId = (this.nextSequenceId + 1) & 0xff;
   }
 
   /** Bytes arrived beyond the packets read so far. */
   get hasBufferedPackets(): boolean {
-    return this.pending.length > 0;
+    return this.buffer.bytes.length > 0;
   }
 
   /**
@@ -117,18 +70,13 @@ export class PacketReader {
    * in front of its stream: TLSSocket and the relay's 'data' handler read them first.
    */
   detach(): void {
-    this.detachListeners();
-    this.socket.pause();
-    if (this.pending.length > 0) this.socket.unshift(this.pending);
-    this.pending = Buffer.alloc(0);
+    const socket = this.buffer.socket;
+    const rest = this.buffer.detach();
+    if (rest.length > 0) socket.unshift(rest);
   }
 
   /** Continues on an upgraded socket; the sequence numbering of the exchange carries on. */
   rebind(socket: Socket): void {
-    this.detachListeners();
-    this.socket = socket;
-    this.pending = Buffer.alloc(0);
-    this.closed = false;
-    this.attach();
+    this.buffer.rebind(socket);
   }
 }
