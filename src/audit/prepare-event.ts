@@ -3,7 +3,8 @@ import { newAuditEventId } from '../access/ids.js';
 import type { PendingAuditEvent } from '../store/store.js';
 import { canonicalJson, CanonicalJsonError } from './canonical.js';
 import type { AuditEvent, AuditEventInput } from './events.js';
-import { redactEvent } from './redact.js';
+import { redactEvent, redactPasswordLiterals } from './redact.js';
+import { canonicalStatementBody } from './statement-body.js';
 
 export interface PreparedEvent {
   /** The redacted event the body was made from. */
@@ -15,6 +16,10 @@ export interface PreparedEvent {
 
 export function prepareEvent(input: AuditEventInput): PreparedEvent {
   try {
+    if (input.type === 'statement') {
+      const prepared = prepareStatement(completeEvent(input));
+      if (prepared !== undefined) return prepared;
+    }
     const event = redactEvent(completeEvent(input));
     return { event, pending: toPending(event, canonicalJson(event)) };
   } catch (error) {
@@ -23,6 +28,18 @@ export function prepareEvent(input: AuditEventInput): PreparedEvent {
     const event = unrecordableAlert(input, problem);
     return { event, pending: toPending(event, canonicalJson(event)), problem };
   }
+}
+
+/**
+ * The per-statement fast path: a statement event's members are all known and none is secret-named, so redaction is
+ * the SQL's password literals only; anything off that shape comes back undefined for the generic path.
+ */
+function prepareStatement(completed: AuditEvent): PreparedEvent | undefined {
+  if (completed.type !== 'statement') return undefined;
+  const sql = redactPasswordLiterals(completed.sql);
+  const event = sql === completed.sql ? completed : { ...completed, sql };
+  const body = canonicalStatementBody(event);
+  return body === undefined ? undefined : { event, pending: toPending(event, body) };
 }
 
 /** What went wrong, without the value: CanonicalJsonError names a path; other errors give code and message. */
@@ -38,10 +55,22 @@ export function describeProblem(error: unknown): string {
 
 // Spreading a distributive Omit loses the link to its union member; adding id and ts back restores the event.
 function completeEvent(input: AuditEventInput): AuditEvent {
-  const id = input.id ?? newAuditEventId();
+  if (input.ts !== undefined) return { ...input, id: input.id ?? newAuditEventId(), ts: normalizeTimestamp(input.ts) } as AuditEvent;
+  const now = Date.now();
   // id and ts go before the spread: V8 copies `{ ...input }` fast but slows down when members follow it.
-  if (input.ts === undefined) return { id, ts: new Date().toISOString(), ...input } as AuditEvent;
-  return { ...input, id, ts: normalizeTimestamp(input.ts) } as AuditEvent;
+  return { id: input.id ?? newAuditEventId(now), ts: isoTimestamp(now), ...input } as AuditEvent;
+}
+
+let lastIsoMs = -1;
+let lastIso = '';
+
+/** Statements arrive many per millisecond: the ISO string is formatted once per millisecond. */
+function isoTimestamp(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
 }
 
 /** One spelling per instant, so the body's ts and the ts column compare equal. */

@@ -28,6 +28,9 @@ export interface SessionStatementRecorderOptions {
 
 const REDACTED_PARAM = '?';
 
+type StatementInput = Extract<AuditEventInput, { type: 'statement' }>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class SessionStatementRecorder implements StatementRecorder {
   readonly wantsParameters: boolean;
   private seq = 0;
@@ -44,18 +47,22 @@ export class SessionStatementRecorder implements StatementRecorder {
     const { parameters, dialect } = this.options;
     const source = parameters === 'redact' ? redactLiterals(fields.sql, dialect) : fields.sql;
     const text = auditSqlText(source, dialect, this.options.maxSqlBytes);
-    const { params, ...rest } = fields;
-    const event: AuditEventInput = {
-      type: 'statement',
-      session: this.options.session,
-      grant: this.options.grant,
-      ...rest,
-      seq: ++this.seq,
-      sql: text.sql,
-      ...(text.truncated ? { truncated: text.truncated } : {}),
-      ...(params !== undefined && parameters === 'full' ? { params } : {}),
-      ...(params !== undefined && parameters === 'redact' ? { params: params.map((value) => (value === null ? null : REDACTED_PARAM)) } : {}),
+    // Member by member, not by spreading `fields`: this runs per statement, and only known members may pass.
+    const event: Mutable<StatementInput> = {
+      type: 'statement', session: this.options.session, grant: this.options.grant, seq: ++this.seq, kind: fields.kind,
+      sql: text.sql, started: fields.started, duration_us: fields.duration_us,
     };
+    if (fields.statement_name !== undefined) event.statement_name = fields.statement_name;
+    if (fields.portal !== undefined) event.portal = fields.portal;
+    if (fields.rows !== undefined) event.rows = fields.rows;
+    if (fields.tag !== undefined) event.tag = fields.tag;
+    if (fields.error !== undefined) event.error = fields.error;
+    if (fields.bytes !== undefined) event.bytes = fields.bytes;
+    const truncated = text.truncated ?? fields.truncated;
+    if (truncated !== undefined) event.truncated = truncated;
+    if (fields.params !== undefined && parameters !== 'omit') {
+      event.params = parameters === 'full' ? fields.params : fields.params.map((value) => (value === null ? null : REDACTED_PARAM));
+    }
     const written = this.options.audit.emit(event);
     written.catch((error: unknown) => this.options.onLost?.(error));
     this.options.onRecorded?.(written);

@@ -3,6 +3,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { OPEN_GRANT_STATES, type Grant, type GrantDecision, type GrantState } from '../access/grant.js';
 import type { GrantId, SessionId } from '../access/ids.js';
+import { chainAfter } from './chain-records.js';
 import * as leases from './leases.js';
 import { migrateToLatest } from './migrations.js';
 import * as review from './review-queries.js';
@@ -24,10 +25,16 @@ export interface DialectHooks {
   readonly skipLockedRows: boolean;
   /** How statement search spells case-insensitive LIKE and reads the SQL out of an event body. */
   readonly textSearch: review.TextSearchDialect;
+  /**
+   * The audit hot path past Kysely (SQLite: prepared statements, on a worker thread for a file). Returns undefined
+   * when it cannot run now (a Kysely transaction is open), and the Kysely path is taken instead.
+   */
+  readonly appendAuditEvents?: (events: readonly PendingAuditEvent[]) => StoredAuditEvent[] | Promise<StoredAuditEvent[]> | undefined;
+  /** Releases what the hooks hold (the audit worker), before the Kysely connection is destroyed. */
+  readonly close?: () => Promise<void>;
 }
 
-/** `prev` of the first event in the chain. */
-export const GENESIS_PREV = '0'.repeat(64);
+
 
 // 10 bound parameters per audit row: 500 rows stay far below SQLite's 32766 and PostgreSQL's 65535 parameter limits.
 const AUDIT_ROWS_PER_INSERT = 500;
@@ -147,24 +154,13 @@ export class KyselyStore implements Store {
     return counts;
   }
 
-  async appendAuditEvents(
-    events: readonly PendingAuditEvent[],
-    link: (prev: string, body: string) => string,
-  ): Promise<StoredAuditEvent[]> {
+  async appendAuditEvents(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
     if (events.length === 0) return [];
+    const appended = this.hooks.appendAuditEvents?.(events);
+    if (appended !== undefined) return appended;
     return this.db.transaction().execute(async (trx) => {
       await this.hooks.lockAuditChain(trx);
-      const head = await this.readHead(trx);
-      let seq = head?.seq ?? 0;
-      let prev = head?.hash ?? GENESIS_PREV;
-      const stored = events.map((event): StoredAuditEvent => {
-        seq += 1;
-        const hash = link(prev, event.body);
-        const { id, ts, type, grantId, sessionId, actor, body } = event; // exactly the stored fields, nothing the caller added
-        const record = { seq, id, ts, type, grantId, sessionId, actor, body, prev, hash };
-        prev = hash;
-        return record;
-      });
+      const stored = chainAfter(await this.readHead(trx), events);
       for (const batch of chunks(stored, AUDIT_ROWS_PER_INSERT)) {
         await trx.insertInto('audit_events').values(batch.map(auditEventToRow)).execute();
       }
@@ -251,7 +247,11 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
+    try {
+      await this.hooks.close?.();
+    } finally {
+      await this.db.destroy();
+    }
   }
 
   private async readHead(executor: Executor): Promise<AuditChainHead | undefined> {

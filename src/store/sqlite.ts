@@ -7,15 +7,14 @@ import {
   type DatabaseConnection, type Dialect,
 } from 'kysely';
 import { KyselyStore, type DialectHooks } from './kysely-store.js';
-import type { Store } from './store.js';
+import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend } from './sqlite-audit-append.js';
+import { SqliteAuditWorkerClient } from './sqlite-audit-client.js';
+import type { PendingAuditEvent, Store } from './store.js';
 import type { Database } from './tables.js';
 
 /** `:memory:` opens a private in-memory database. */
 export const SQLITE_MEMORY = ':memory:';
 
-// How long a writer waits for another process's write lock. better-sqlite3 waits synchronously, so keep it short
-// enough not to stall the event loop noticeably, long enough to ride out a checkpoint or a big audit batch.
-const BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * Kysely's SQLite driver opens transactions with a deferred BEGIN: two processes could then both read the audit chain
@@ -28,14 +27,28 @@ class ImmediateTransactionDriver extends SqliteDriver {
   }
 }
 
-const sqliteHooks: DialectHooks = {
+/**
+ * `:memory:` has no file a second connection could open, so its appends run here, synchronously; inside an open
+ * Kysely transaction they would nest into (and roll back with) someone else's work, so they decline there.
+ */
+function inProcessAuditAppender(sqlite: SqliteDatabase.Database): NonNullable<DialectHooks['appendAuditEvents']> {
+  let append: AuditAppend | undefined;
+  return (events) => {
+    if (sqlite.inTransaction) return undefined;
+    append ??= prepareAuditAppend(sqlite); // on first use: the schema exists by then
+    return append(events);
+  };
+}
+
+const sqliteHooks = (audit: Pick<DialectHooks, 'appendAuditEvents' | 'close'>): DialectHooks => ({
+  ...audit,
   kind: 'sqlite',
   // BEGIN IMMEDIATE already serialises writers across processes; within one process the driver has one connection.
   lockAuditChain: () => Promise.resolve(),
   skipLockedRows: false,
   // SQLite's LIKE ignores case for ASCII letters only (no ICU in better-sqlite3's build).
   textSearch: { caseInsensitiveLike: 'like', sqlOfBody: (body) => sql<string>`json_extract(${body}, '$.sql')` },
-};
+});
 
 /** Creates the file 0600 (it holds token verifiers) inside a parent created on demand; SQLite gives -wal/-shm the same mode. */
 function prepareFile(path: string): void {
@@ -57,10 +70,7 @@ export async function openSqliteStore(location: string): Promise<Store> {
   if (path !== SQLITE_MEMORY) prepareFile(path);
   const sqlite = new SqliteDatabase(path, { timeout: BUSY_TIMEOUT_MS });
   try {
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL'); // with WAL: a power loss may drop the last commits, never corrupts the file
-    sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    sqlite.pragma('foreign_keys = ON');
+    configureConnection(sqlite);
   } catch (error) {
     sqlite.close();
     throw error;
@@ -71,5 +81,10 @@ export async function openSqliteStore(location: string): Promise<Store> {
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
-  return KyselyStore.open(new Kysely<Database>({ dialect }), sqliteHooks);
+  // A file gets the audit worker (its own connection, off the relay thread); `:memory:` appends in process.
+  const worker = path === SQLITE_MEMORY ? undefined : new SqliteAuditWorkerClient(path);
+  const audit = worker === undefined
+    ? { appendAuditEvents: inProcessAuditAppender(sqlite) }
+    : { appendAuditEvents: (events: readonly PendingAuditEvent[]) => worker.append(events), close: () => worker.close() };
+  return KyselyStore.open(new Kysely<Database>({ dialect }), sqliteHooks(audit));
 }

@@ -197,8 +197,8 @@ export interface Store {
   endDueGrants(now: Date): Promise<ExpiredGrant[]>;
   countGrantsByState(): Promise<Record<GrantState, number>>;
 
-  /** Links `events` to the chain head and appends them in one transaction; returns the stored records. */
-  appendAuditEvents(events: readonly PendingAuditEvent[], link: (prev: string, body: string) => string): Promise<StoredAuditEvent[]>;
+  /** Links `events` to the chain head (audit/chain.ts linkHash) and appends them in one transaction; returns the stored records. */
+  appendAuditEvents(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]>;
   auditHead(): Promise<AuditChainHead | undefined>;
   /** Events with seq > afterSeq in chain order. */
   readAuditEvents(afterSeq: number, limit: number): Promise<StoredAuditEvent[]>;

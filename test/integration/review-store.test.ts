@@ -9,7 +9,6 @@ import SqliteDatabase from 'better-sqlite3';
 import type { GrantId, SessionId } from '../../src/access/ids.js';
 import { newGrantId, newSessionId } from '../../src/access/ids.js';
 import { canonicalJson } from '../../src/audit/canonical.js';
-import { linkHash } from '../../src/audit/chain.js';
 import { openStore } from '../../src/store/open.js';
 import type { SessionRecord, Store } from '../../src/store/store.js';
 import { createPgDatabase, type ScratchDatabase } from '../support/databases.js';
@@ -56,7 +55,7 @@ async function seed(store: Store) {
     };
     return { id: body.id, ts: new Date(T0 + index), type: body.type, grantId: target.grantId, sessionId: target.id, actor: null, body: canonicalJson(body) };
   });
-  await store.appendAuditEvents(events, linkHash);
+  await store.appendAuditEvents(events);
   return { sessions, target };
 }
 

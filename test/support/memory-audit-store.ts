@@ -1,10 +1,9 @@
-// An in-memory stand-in for the audit half of the Store: chains like the real stores do (link(prev, body) inside
-// one "transaction"), keeps rows in a plain array that tests may tamper with, and fails on request.
+// An in-memory stand-in for the audit half of the Store: chains as the real stores do (chainAfter inside one
+// "transaction"), keeps rows in a plain array that tests may tamper with, and fails on request.
+import { chainAfter } from '../../src/store/chain-records.js';
 import type { AuditChainHead, PendingAuditEvent, Store, StoredAuditEvent } from '../../src/store/store.js';
 
 type AuditStore = Pick<Store, 'appendAuditEvents' | 'auditHead' | 'readAuditEvents'>;
-
-const GENESIS = '0'.repeat(64);
 
 export class MemoryAuditStore implements AuditStore {
   /** Rows in chain order; mutable so tests can edit, delete or swap them. */
@@ -22,14 +21,14 @@ export class MemoryAuditStore implements AuditStore {
     this.#failAfterCommit = options.afterCommit ?? false;
   }
 
-  async appendAuditEvents(events: readonly PendingAuditEvent[], link: (prev: string, body: string) => string): Promise<StoredAuditEvent[]> {
+  async appendAuditEvents(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
     this.appendCalls++;
     this.onAppend?.(this.appendCalls);
     await Promise.resolve();
     const failing = this.#failuresLeft > 0;
     if (failing) this.#failuresLeft--;
     if (failing && !this.#failAfterCommit) throw Object.assign(new Error('store unavailable'), { code: 'SQLITE_BUSY' });
-    const stored = this.chain(events, link);
+    const stored = chainAfter(await this.auditHead(), events);
     this.rows.push(...stored);
     if (failing) throw Object.assign(new Error('connection lost after commit'), { code: 'ECONNRESET' });
     return stored;
@@ -48,17 +47,5 @@ export class MemoryAuditStore implements AuditStore {
   /** Rows of one event type, parsed: what a reviewer would query. */
   bodies(): Record<string, unknown>[] {
     return this.rows.map((row) => JSON.parse(row.body) as Record<string, unknown>);
-  }
-
-  private chain(events: readonly PendingAuditEvent[], link: (prev: string, body: string) => string): StoredAuditEvent[] {
-    let seq = this.rows[this.rows.length - 1]?.seq ?? 0;
-    let prev = this.rows[this.rows.length - 1]?.hash ?? GENESIS;
-    return events.map((event) => {
-      seq++;
-      const hash = link(prev, event.body);
-      const record: StoredAuditEvent = { ...event, seq, prev, hash };
-      prev = hash;
-      return record;
-    });
   }
 }

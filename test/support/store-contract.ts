@@ -6,7 +6,7 @@ import type { SessionId } from '../../src/access/ids.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { registerLeaseCases } from './store-contract-leases.js';
-import { T0, at, chainProblems, makeEvents, makeGrant, makeSession, sha256Link } from './store-fixtures.js';
+import { T0, at, chainProblems, makeEvents, makeGrant, makeSession } from './store-fixtures.js';
 
 export interface StoreLocation {
   readonly url: string;
@@ -61,7 +61,7 @@ export function describeStoreContract(target: StoreTarget): void {
       expect(first.kind).toBe(target.name);
       const grant = makeGrant();
       await first.insertGrant(grant);
-      await first.appendAuditEvents(makeEvents(2), sha256Link);
+      await first.appendAuditEvents(makeEvents(2));
       await closeStore(first);
 
       const reopened = await open();
@@ -197,15 +197,15 @@ export function describeStoreContract(target: StoreTarget): void {
     it('chains audit batches: contiguous seq, prev = previous hash, head follows', async () => {
       const store = await open();
       expect(await store.auditHead()).toBeUndefined();
-      expect(await store.appendAuditEvents([], sha256Link)).toEqual([]);
+      expect(await store.appendAuditEvents([])).toEqual([]);
       const firstBatch = makeEvents(3, { grantId: 'g_x', actor: 'dev' });
-      const first = await store.appendAuditEvents(firstBatch, sha256Link);
+      const first = await store.appendAuditEvents(firstBatch);
       expect(first.map((event) => event.seq)).toEqual([1, 2, 3]);
       expect(first[0]?.prev).toBe('0'.repeat(64));
       expect(first.map((event, index) => ({ ...event, seq: 0, prev: '', hash: '', index })))
         .toEqual(firstBatch.map((event, index) => ({ ...event, seq: 0, prev: '', hash: '', index })));
 
-      const second = await store.appendAuditEvents(makeEvents(2), sha256Link);
+      const second = await store.appendAuditEvents(makeEvents(2));
       expect(second.map((event) => event.seq)).toEqual([4, 5]);
       expect(second[0]?.prev).toBe(first[2]?.hash);
       expect(await store.auditHead()).toEqual({ seq: 5, hash: second[1]?.hash });
@@ -216,11 +216,11 @@ export function describeStoreContract(target: StoreTarget): void {
 
     it('appends thousands of events in one batch and concurrent batches without a fork in the chain', async () => {
       const [a, b] = await twoWriters();
-      const big = await a.appendAuditEvents(makeEvents(3_000), sha256Link);
+      const big = await a.appendAuditEvents(makeEvents(3_000));
       expect(big.at(-1)?.seq).toBe(3_000);
       await Promise.all([
-        ...Array.from({ length: 4 }, () => a.appendAuditEvents(makeEvents(250), sha256Link)),
-        ...Array.from({ length: 4 }, () => b.appendAuditEvents(makeEvents(250), sha256Link)),
+        ...Array.from({ length: 4 }, () => a.appendAuditEvents(makeEvents(250))),
+        ...Array.from({ length: 4 }, () => b.appendAuditEvents(makeEvents(250))),
       ]);
       const all = [];
       for (let page = await a.readAuditEvents(0, 1_000); page.length > 0; page = await a.readAuditEvents(page.at(-1)?.seq ?? 0, 1_000)) {
@@ -233,7 +233,7 @@ export function describeStoreContract(target: StoreTarget): void {
 
     it('pages readAuditEvents by seq', async () => {
       const store = await open();
-      await store.appendAuditEvents(makeEvents(25), sha256Link);
+      await store.appendAuditEvents(makeEvents(25));
       const seqs = async (after: number, limit: number): Promise<number[]> =>
         (await store.readAuditEvents(after, limit)).map((event) => event.seq);
       expect(await seqs(0, 10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -248,7 +248,7 @@ export function describeStoreContract(target: StoreTarget): void {
       for (let round = 0; round < 3; round += 1) {
         await store.appendAuditEvents([
           ...makeEvents(2, { sessionId: mine }), ...makeEvents(1, { sessionId: 's_bbbbbbbbbbbbbbbbbbbb' }), ...makeEvents(1),
-        ], sha256Link);
+        ]);
       }
       const page1 = await store.readSessionEvents(mine, 0, 4);
       expect(page1.map((event) => event.seq)).toEqual([1, 2, 5, 6]);

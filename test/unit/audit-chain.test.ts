@@ -16,7 +16,7 @@ async function chainOf(count: number): Promise<MemoryAuditStore> {
   for (let n = 1; n <= count; n++) {
     const text = body(n);
     const parsed = JSON.parse(text) as { id: string; ts: string; type: string };
-    await store.appendAuditEvents([{ id: parsed.id, ts: new Date(parsed.ts), type: parsed.type, grantId: null, sessionId: null, actor: null, body: text }], linkHash);
+    await store.appendAuditEvents([{ id: parsed.id, ts: new Date(parsed.ts), type: parsed.type, grantId: null, sessionId: null, actor: null, body: text }]);
   }
   return store;
 }

@@ -97,12 +97,29 @@ describe('JsonlAuditSink', () => {
     const file = join(dir, 'audit.jsonl');
     const sink = await JsonlAuditSink.open({ file });
     const event = { type: 'alert', id: 'e_x', ts: '2024-05-01T12:00:00.000Z', severity: 'warning', message: 'm', token: 'raw_SECRET', detail: { password: 'raw_SECRET' } };
-    const record: StoredAuditEvent = { seq: 1, id: 'e_x', ts: new Date(event.ts), type: 'alert', grantId: null, sessionId: null, actor: null, body: '{}', prev: GENESIS_HASH, hash: 'h' };
+    // The line is made from the stored body, so the unredacted event is what the body holds here.
+    const record: StoredAuditEvent = { seq: 1, id: 'e_x', ts: new Date(event.ts), type: 'alert', grantId: null, sessionId: null, actor: null, body: canonicalJson(event), prev: GENESIS_HASH, hash: 'h' };
     await sink.write([{ record, event: event as AuditEvent }], 'os');
     await sink.close();
     const text = await readFile(file, 'utf8');
     expect(text).not.toContain('raw_SECRET');
     expect(JSON.parse(text)).toMatchObject({ token: '[redacted]', detail: { password: '[redacted]' } });
+  });
+
+  it('builds lines from the stored body: SQL that merely mentions secrets is kept, secret-named members are not', async () => {
+    const file = join(dir, 'audit.jsonl');
+    const sink = await JsonlAuditSink.open({ file });
+    const sql = 'select \'{"password":"not_a_member","token":1}\'';
+    const clean = { type: 'alert', id: 'e_a', ts: '2024-05-01T12:00:00.000Z', severity: 'warning', message: sql };
+    const leaky = { ...clean, id: 'e_b', lease_password: 'raw_SECRET', accessToken: { nested: 'raw_SECRET' } };
+    const record = (seq: number, event: object): StoredAuditEvent => ({ seq, id: 'e', ts: new Date(clean.ts), type: 'alert', grantId: null,
+      sessionId: null, actor: null, body: canonicalJson(event), prev: GENESIS_HASH, hash: 'h' });
+    await sink.write([{ record: record(1, clean), event: clean as AuditEvent }, { record: record(2, leaky), event: leaky as AuditEvent }], 'os');
+    await sink.close();
+    const [first, second] = await readLines(file);
+    expect(first).toEqual({ jitgate: 'audit.v1', chain: { seq: 1, prev: GENESIS_HASH, hash: 'h' }, ...clean });
+    expect(second).toMatchObject({ lease_password: '[redacted]', accessToken: '[redacted]', message: sql });
+    expect(await readFile(file, 'utf8')).not.toContain('raw_SECRET');
   });
 
   it('does not repeat lines when a batch is retried after it was written', async () => {

@@ -1,23 +1,22 @@
-// The SIEM stream: one JSON line per chained event, to a file or stdout, through pino's asynchronous
-// destination (sonic-boom). Under `durability: fsync` a batch resolves only after its bytes are written and the
-// file is fsynced — asynchronously, so the event loop never blocks on the disk.
+// The SIEM stream: one JSON line per chained event, to a file or stdout, through sonic-boom (pino's asynchronous
+// destination). A line is the stored canonical body with the stream's format member and the chain position in
+// front, so it is built by concatenation, not by serialising the event again. Under `durability: fsync` a batch
+// resolves only after its bytes are written and the file is fsynced — asynchronously, so the event loop never
+// blocks on the disk.
 import { once } from 'node:events';
 import { fsync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { AuditDurability, AuditStreamSink, ChainedAuditEvent } from './sink.js';
-import { REDACTED } from '../secret.js';
+import { canonicalJson } from '../canonical.js';
+import { redactSecrets } from '../redact.js';
 
-/** A second net under `redactEvent`: pino censors these even if a secret slipped past it. */
-export const STREAM_REDACT_PATHS = [
-  'token', 'password', 'secret', 'authorization', 'api_key', 'apiKey',
-  '*.token', '*.password', '*.secret', '*.authorization', '*.api_key', '*.apiKey',
-];
-
-/**
- * pino always opens a line with the level member; an empty level object yields `{,` (invalid JSON), so the level
- * slot carries a constant that tells consumers which stream and format version a line belongs to.
- */
+/** Tells consumers which stream and format version a line belongs to; always the line's first member. */
 export const STREAM_FORMAT_MEMBER = { jitgate: 'audit.v1' } as const;
+const LINE_PREFIX = JSON.stringify(STREAM_FORMAT_MEMBER).slice(0, -1);
+
+// A member whose name looks secret and whose value is not the placeholder (REDACTED). Keys follow `{` or `,` in
+// canonical JSON and quotes inside strings are escaped, so a match is a real member, never text in a value.
+const UNREDACTED_SECRET_MEMBER = /[{,]"[^"\\]*(?:token|password|secret|authorization|api_?key)":(?!"\[redacted\]")/i;
 
 export interface JsonlAuditSinkOptions {
   /** A file path (parent directories are created) or "-" for stdout. */
@@ -31,14 +30,19 @@ type Destination = ReturnType<typeof pino.destination>;
 // Errors fsync raises for descriptors that cannot be synced (pipes, terminals): stdout under a supervisor.
 const UNSYNCABLE = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
 
-/** The line for one chained event: the event's own members plus `chain` (never an event member, so no collision). */
-export function toStreamLine({ record, event }: ChainedAuditEvent): Record<string, unknown> {
-  return { chain: { seq: record.seq, prev: record.prev, hash: record.hash }, ...event };
+/**
+ * The line for one chained event: its stored body with `jitgate` and `chain` (never event members) in front. The body
+ * was made from a redacted event; a second net still censors a secret-named member should one ever get through.
+ */
+export function streamLine({ record }: ChainedAuditEvent): string {
+  let body = record.body;
+  if (UNREDACTED_SECRET_MEMBER.test(body)) body = canonicalJson(redactSecrets(JSON.parse(body) as unknown));
+  const chain = `"chain":{"seq":${record.seq},"prev":${JSON.stringify(record.prev)},"hash":${JSON.stringify(record.hash)}}`;
+  return body === '{}' ? `${LINE_PREFIX},${chain}}\n` : `${LINE_PREFIX},${chain},${body.slice(1)}\n`;
 }
 
 export class JsonlAuditSink implements AuditStreamSink {
   readonly #destination: Destination;
-  readonly #lines: Logger;
   /** Highest chain seq whose line is known written: a retried batch does not repeat those lines. */
   #writtenSeq = 0;
   #closing: Promise<void> | undefined;
@@ -70,20 +74,16 @@ export class JsonlAuditSink implements AuditStreamSink {
     destination.on('error', (error: NodeJS.ErrnoException) => {
       logger?.warn({ err: { message: error.message, code: error.code } }, 'audit stream write failed');
     });
-    this.#lines = pino({
-      base: null,
-      timestamp: false,
-      formatters: { level: () => STREAM_FORMAT_MEMBER },
-      redact: { paths: STREAM_REDACT_PATHS, censor: REDACTED },
-    }, destination);
   }
 
   async write(batch: readonly ChainedAuditEvent[], durability: AuditDurability): Promise<void> {
     const fresh = batch.filter(({ record }) => record.seq > this.#writtenSeq);
     const last = fresh[fresh.length - 1];
     if (last !== undefined) {
-      for (const item of fresh) this.#lines.info(toStreamLine(item));
-      // The first line started an asynchronous write, so a 'drain' (everything written) or an 'error' follows.
+      let lines = '';
+      for (const item of fresh) lines += streamLine(item);
+      this.#destination.write(lines);
+      // The write is asynchronous, so a 'drain' (everything written) or an 'error' follows.
       await this.untilWritten();
       this.#writtenSeq = last.record.seq;
     }

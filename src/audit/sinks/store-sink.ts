@@ -1,7 +1,6 @@
 // The store sink: chains batches into the Store. An append that failed may still have committed (a PostgreSQL
 // connection lost after COMMIT), so the retry first looks for the batch's ids instead of appending them twice.
 import type { PendingAuditEvent, StoredAuditEvent, Store } from '../../store/store.js';
-import { linkHash } from '../chain.js';
 import type { AuditRecordSink } from './sink.js';
 
 export type AuditChainStore = Pick<Store, 'appendAuditEvents' | 'auditHead' | 'readAuditEvents'>;
@@ -29,7 +28,7 @@ export class StoreAuditSink implements AuditRecordSink {
     }
     let stored: StoredAuditEvent[];
     try {
-      stored = await this.#store.appendAuditEvents(events, linkHash);
+      stored = await this.#store.appendAuditEvents(events);
     } catch (error) {
       this.#uncertain = true;
       throw error;

@@ -1,0 +1,17 @@
+// Where appended audit events land in the chain: the one rule every store's append applies (DESIGN §6).
+import { GENESIS_HASH, linkHash } from '../audit/chain.js';
+import type { AuditChainHead, PendingAuditEvent, StoredAuditEvent } from './store.js';
+
+/** The records `events` become after `head`: consecutive seqs, each prev the hash before it. */
+export function chainAfter(head: AuditChainHead | undefined, events: readonly PendingAuditEvent[]): StoredAuditEvent[] {
+  let seq = head?.seq ?? 0;
+  let prev = head?.hash ?? GENESIS_HASH;
+  return events.map((event): StoredAuditEvent => {
+    seq += 1;
+    const hash = linkHash(prev, event.body);
+    const { id, ts, type, grantId, sessionId, actor, body } = event; // exactly the stored fields, nothing the caller added
+    const record = { seq, id, ts, type, grantId, sessionId, actor, body, prev, hash };
+    prev = hash;
+    return record;
+  });
+}

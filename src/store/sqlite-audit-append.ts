@@ -1,0 +1,36 @@
+// The SQLite audit append as prepared statements, shared by the in-process path (`:memory:`) and the audit worker
+// (a file): read the head and insert the linked rows inside one BEGIN IMMEDIATE, so writers in other connections or
+// processes queue on the lock and then read the head this one wrote.
+import type SqliteDatabase from 'better-sqlite3';
+import { chainAfter } from './chain-records.js';
+import { auditEventToRow } from './rows.js';
+import type { PendingAuditEvent, StoredAuditEvent } from './store.js';
+
+// How long a writer waits for another connection's write lock. better-sqlite3 waits synchronously, so keep it short
+// enough not to stall a thread noticeably, long enough to ride out a checkpoint or a big audit batch.
+export const BUSY_TIMEOUT_MS = 5_000;
+
+/** The settings every jitgate connection to a SQLite file uses. */
+export function configureConnection(sqlite: SqliteDatabase.Database): void {
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL'); // with WAL: a power loss may drop the last commits, never corrupts the file
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  sqlite.pragma('foreign_keys = ON');
+}
+
+interface HeadRow { readonly seq: number; readonly hash: string }
+
+export type AuditAppend = (events: readonly PendingAuditEvent[]) => StoredAuditEvent[];
+
+/** Prepares the statements now: call it once the schema exists. */
+export function prepareAuditAppend(sqlite: SqliteDatabase.Database): AuditAppend {
+  const head = sqlite.prepare<[], HeadRow>('select seq, hash from audit_events order by seq desc limit 1');
+  const insert = sqlite.prepare('insert into audit_events (seq, id, ts, type, grant_id, session_id, actor, body, prev, hash) '
+    + 'values (@seq, @id, @ts, @type, @grant_id, @session_id, @actor, @body, @prev, @hash)');
+  const transaction = sqlite.transaction((events: readonly PendingAuditEvent[]) => {
+    const stored = chainAfter(head.get(), events);
+    for (const record of stored) insert.run(auditEventToRow(record));
+    return stored;
+  });
+  return (events) => transaction.immediate(events);
+}

@@ -1,0 +1,104 @@
+// The main-thread side of the audit worker (sqlite-audit-worker.ts): batches go over as structured clones, the reply
+// brings back only seq, prev and hashes, and the stored records are rebuilt from the events still held here. A worker
+// that dies fails what is in flight (the audit log retries, and the store sink checks what committed) and is
+// replaced on the next append.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { PendingAuditEvent, StoredAuditEvent } from './store.js';
+
+export type AuditWorkerRequest =
+  | { readonly kind: 'append'; readonly id: number; readonly events: readonly PendingAuditEvent[] }
+  | { readonly kind: 'close' };
+
+export type AuditWorkerReply =
+  | { readonly id: number; readonly ok: true; readonly firstSeq: number; readonly prev: string; readonly hashes: readonly string[] }
+  | { readonly id: number; readonly ok: false; readonly message: string; readonly code?: string };
+
+interface InFlight {
+  readonly events: readonly PendingAuditEvent[];
+  readonly resolve: (stored: StoredAuditEvent[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Where the compiled worker is. Under the test runner this module is TypeScript source; the worker runs from dist/. */
+export function auditWorkerUrl(moduleUrl = import.meta.url): URL {
+  if (!moduleUrl.endsWith('.ts')) return new URL('./sqlite-audit-worker.js', moduleUrl);
+  const source = fileURLToPath(new URL('./sqlite-audit-worker.ts', moduleUrl));
+  const compiled = source.replace(/([\\/])src([\\/]store[\\/])sqlite-audit-worker\.ts$/, '$1dist$1src$2sqlite-audit-worker.js');
+  if (!existsSync(compiled)) throw new Error(`the audit worker is not built (${compiled}): run npm run build`);
+  return pathToFileURL(compiled);
+}
+
+export class SqliteAuditWorkerClient {
+  readonly #path: string;
+  #worker: Worker | undefined;
+  #nextId = 1;
+  readonly #inFlight = new Map<number, InFlight>();
+  #closed = false;
+
+  /** `path`: the SQLite file, already migrated by the main connection. */
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  append(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
+    if (this.#closed) return Promise.reject(new Error('the audit worker is closed'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#inFlight.set(id, { events, resolve, reject });
+      this.worker().postMessage({ kind: 'append', id, events } satisfies AuditWorkerRequest);
+    });
+  }
+
+  /** Lets the batch in flight finish, then closes the worker's connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ kind: 'close' } satisfies AuditWorkerRequest);
+    await exited;
+  }
+
+  private worker(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
+    const worker = new Worker(auditWorkerUrl(), { workerData: { path: this.#path } });
+    worker.on('message', (reply: AuditWorkerReply) => this.settle(reply));
+    worker.on('error', (error) => this.failAll(new Error(`the audit worker failed: ${error.message}`)));
+    worker.on('exit', (code) => {
+      if (this.#worker === worker) this.#worker = undefined;
+      this.failAll(new Error(`the audit worker exited (code ${code})`));
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  private settle(reply: AuditWorkerReply): void {
+    const entry = this.#inFlight.get(reply.id);
+    if (entry === undefined) return;
+    this.#inFlight.delete(reply.id);
+    if (!reply.ok) {
+      entry.reject(Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }));
+      return;
+    }
+    if (reply.hashes.length !== entry.events.length) {
+      entry.reject(new Error(`the audit worker stored ${reply.hashes.length} of ${entry.events.length} events`));
+      return;
+    }
+    let prev = reply.prev;
+    entry.resolve(entry.events.map((event, index): StoredAuditEvent => {
+      const hash = reply.hashes[index] ?? '';
+      const { id, ts, type, grantId, sessionId, actor, body } = event;
+      const record = { seq: reply.firstSeq + index, id, ts, type, grantId, sessionId, actor, body, prev, hash };
+      prev = hash;
+      return record;
+    }));
+  }
+
+  private failAll(error: Error): void {
+    const pending = [...this.#inFlight.values()];
+    this.#inFlight.clear();
+    for (const entry of pending) entry.reject(error);
+  }
+}
