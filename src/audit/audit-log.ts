@@ -79,8 +79,11 @@ export class BatchingAuditLog implements AuditLog {
   #inFlight: Batch | undefined;
   #pumping = false;
   #delayTimer: NodeJS.Timeout | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #wakeFromRetry: (() => void) | undefined;
+  /** The loop sleeps before a retry, or between batches to let the next one fill; one timer for both. */
+  #sleepTimer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+  /** Set by flush/close: the loop stops pacing until the queue is empty. */
+  #hurry = false;
   #consecutiveFailures = 0;
   #nextRetryDelayMs = 0;
   #written = 0;
@@ -107,6 +110,7 @@ export class BatchingAuditLog implements AuditLog {
     if (this.#closed) return Promise.reject(new AuditLogClosedError());
     const item = this.prepare(input);
     this.#queue.push(item);
+    if (this.#queue.length >= this.#batchMaxEvents && this.#inFlight === undefined) this.wakeUp(); // a full batch goes at once
     this.schedule();
     return item.delivered;
   }
@@ -119,6 +123,8 @@ export class BatchingAuditLog implements AuditLog {
   async flush(): Promise<void> {
     const last = this.#queue[this.#queue.length - 1] ?? this.#inFlight?.items[this.#inFlight.items.length - 1];
     if (last === undefined) return;
+    this.#hurry = true;
+    if (this.#inFlight === undefined) this.wakeUp(); // cuts pacing short, never a retry's backoff
     this.startPump();
     await last.delivered;
   }
@@ -173,8 +179,13 @@ export class BatchingAuditLog implements AuditLog {
       while (!this.#abandoned) {
         const batch = this.#inFlight ?? this.takeBatch();
         if (batch === undefined) return;
-        if (await this.deliver(batch)) this.finish(batch);
-        else await this.waitBeforeRetry();
+        const startedAt = Date.now();
+        if (await this.deliver(batch)) {
+          this.finish(batch);
+          await this.paceNextBatch(startedAt);
+        } else {
+          await this.sleep(this.#nextRetryDelayMs);
+        }
       }
     } catch (error) {
       // deliver() catches sink errors itself; this only keeps a bug here from becoming an unhandled rejection.
@@ -185,7 +196,10 @@ export class BatchingAuditLog implements AuditLog {
   }
 
   private takeBatch(): Batch | undefined {
-    if (this.#queue.length === 0) return undefined;
+    if (this.#queue.length === 0) {
+      this.#hurry = false;
+      return undefined;
+    }
     this.#inFlight = { items: this.#queue.splice(0, this.#batchMaxEvents) };
     return this.#inFlight;
   }
@@ -230,15 +244,31 @@ export class BatchingAuditLog implements AuditLog {
     }, 'audit sink failed; events stay queued and will be retried');
   }
 
-  private waitBeforeRetry(): Promise<void> {
+  /**
+   * Group commit under load: a batch starts at most every `batchMaxDelayMs` unless the queue fills a batch, so a busy
+   * gateway commits a few hundred times a second however many statements it relays. Nobody waits on this under
+   * `durability: os`; flush() and close() cut it short.
+   */
+  private paceNextBatch(startedAt: number): Promise<void> {
+    if (this.#hurry || this.#queue.length === 0 || this.#queue.length >= this.#batchMaxEvents) return Promise.resolve();
+    return this.sleep(startedAt + this.#batchMaxDelayMs - Date.now());
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#wakeFromRetry = resolve;
-      this.#retryTimer = setTimeout(() => {
-        this.#retryTimer = undefined;
-        this.#wakeFromRetry = undefined;
-        resolve();
-      }, this.#nextRetryDelayMs);
+      this.#wake = resolve;
+      this.#sleepTimer = setTimeout(() => this.wakeUp(), ms);
     });
+  }
+
+  /** Ends a pacing or retry sleep now. */
+  private wakeUp(): void {
+    if (this.#sleepTimer !== undefined) clearTimeout(this.#sleepTimer);
+    this.#sleepTimer = undefined;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   private async shutDown(): Promise<void> {
@@ -271,11 +301,8 @@ export class BatchingAuditLog implements AuditLog {
   private abandon(): void {
     this.#abandoned = true;
     if (this.#delayTimer !== undefined) clearTimeout(this.#delayTimer);
-    if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
     this.#delayTimer = undefined;
-    this.#retryTimer = undefined;
-    this.#wakeFromRetry?.();
-    this.#wakeFromRetry = undefined;
+    this.wakeUp();
   }
 
   private queuedCount(): number {

@@ -89,6 +89,21 @@ describe('BatchingAuditLog batching', () => {
     expect(store.appendCalls).toBe(1);
   });
 
+  it('under a steady trickle commits about once per delay, not once per event', async () => {
+    const { store, log } = fixture({ batchMaxEvents: 1_000, batchMaxDelayMs: 25 });
+    const emitted: Promise<void>[] = [];
+    const started = Date.now();
+    while (Date.now() - started < 200) {
+      emitted.push(log.emit(alert(emitted.length)));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await Promise.all(emitted);
+    const elapsed = Date.now() - started;
+    expect(emitted.length).toBeGreaterThan(50);
+    expect(store.appendCalls).toBeLessThanOrEqual(Math.ceil(elapsed / 25) + 2);
+    expect(messages(store)).toEqual(emitted.map((_, n) => `event ${n}`));
+  });
+
   it('sends a full batch without waiting for the delay', async () => {
     const { store, log } = fixture({ batchMaxEvents: 10, batchMaxDelayMs: 60_000 });
     await Promise.all(Array.from({ length: 10 }, (_, n) => log.emit(alert(n))));
