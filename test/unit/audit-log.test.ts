@@ -12,9 +12,11 @@ class RecordingStream implements AuditStreamSink {
   durabilities: AuditDurability[] = [];
   failuresLeft = 0;
   closed = false;
+  /** How long a write takes: a slow disk, during which new events queue up. */
+  delayMs = 0;
 
   async write(batch: readonly ChainedAuditEvent[], durability: AuditDurability): Promise<void> {
-    await Promise.resolve();
+    await (this.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, this.delayMs)) : Promise.resolve());
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
@@ -89,8 +91,9 @@ describe('BatchingAuditLog batching', () => {
     expect(store.appendCalls).toBe(1);
   });
 
-  it('under a steady trickle commits about once per delay, not once per event', async () => {
-    const { store, log } = fixture({ batchMaxEvents: 1_000, batchMaxDelayMs: 25 });
+  it('under a steady trickle and a slow sink commits about once per delay, not once per sink round trip', async () => {
+    const { store, stream, log } = fixture({ batchMaxEvents: 1_000, batchMaxDelayMs: 25 });
+    stream.delayMs = 3;
     const emitted: Promise<void>[] = [];
     const started = Date.now();
     while (Date.now() - started < 200) {
