@@ -34,6 +34,12 @@ export class SessionRegistry {
   private readonly byGrant = new Map<GrantId, Set<Session>>();
   private readonly cancelKeys = new Map<string, CancelEntry>();
   private readonly closedWaiters = new Map<Session, (() => void)[]>();
+  private readonly grantEndListeners: ((grantId: GrantId) => void)[] = [];
+
+  /** Called as a grant's sessions are ended, before they close: engines drop what they keep for the grant. */
+  onGrantEnd(listener: (grantId: GrantId) => void): void {
+    this.grantEndListeners.push(listener);
+  }
 
   add(session: Session): void {
     let sessions = this.byGrant.get(session.grant.id);
@@ -66,6 +72,7 @@ export class SessionRegistry {
    * is revoked only after that, so clients see "grant expired" rather than a dropped connection.
    */
   async endGrant(grantId: GrantId, reason: SessionEndReason, timeoutMs: number): Promise<number> {
+    for (const listener of this.grantEndListeners) listener(grantId);
     const sessions = this.sessionsOf(grantId);
     const closed = sessions.map((session) => new Promise<void>((resolve) => {
       const waiters = this.closedWaiters.get(session) ?? [];

@@ -13,7 +13,7 @@ import { compareAudit, type AuditStatement } from '../support/pg-audit-diff.js';
 import { definePgClientScenarios } from '../support/pg-client-scenarios.js';
 import { adminQuery, createJitgateTargetOn, startOwnPostgres, type OwnJitgateTarget } from '../support/pg-own-server.js';
 import { pgConfig, sqlstateOf } from '../support/pg-scenarios/scope.js';
-import { logContains, readLoggedStatements } from '../support/pg-statement-log.js';
+import { logContains, readLoggedStatements, splitAtServerResets } from '../support/pg-statement-log.js';
 import type { ThrowawayPostgres } from '../support/servers/postgres.js';
 
 const LOG_FILE = 'statements.log'; // jsonlog writes statements.json
@@ -117,7 +117,7 @@ describe('audit fidelity against the server\'s own statement log', () => {
     }
     await instance.handle.audit.flush();
 
-    const logged = await readLoggedStatements(logPath, lease.username);
+    const { sessions: logged, resets } = splitAtServerResets(await readLoggedStatements(logPath, lease.username));
     const events: AuditStatement[] = [];
     for (let after = 0; ;) {
       const page = await instance.handle.store.readAuditEvents(after, 5_000);
@@ -153,6 +153,8 @@ describe('audit fidelity against the server\'s own statement log', () => {
     expect(report.loggedLines).toBeGreaterThan(2_500); // the whole suite ran: two 1000-query scenarios among others
     expect(byKind('rejected')).toBeGreaterThanOrEqual(8);
     expect(report.recordedSessions).toBe(report.loggedSessions);
+    console.log(`[audit fidelity] ${resets} times a client left cleanly and its server connection was reset (DISCARD ALL) for reuse`);
+    expect(resets).toBeLessThanOrEqual(report.recordedSessions);
     expect({ missing: report.missing.length, extra: report.extra.length }).toEqual({ missing: 0, extra: 0 });
   }, 60_000);
 });

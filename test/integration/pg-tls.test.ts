@@ -125,8 +125,10 @@ describe('upstream TLS', () => {
     await client.connect();
     try {
       const lease = await instance.handle.store.getLeaseByGrant(grant.id as GrantId);
+      // This client's backend: earlier clients of the grant may have left reset server connections parked.
+      const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid ?? -1;
       const rows = await adminQuery<{ ssl: boolean; version: string }>(server.adminUrl,
-        `select s.ssl, s.version from pg_stat_ssl s join pg_stat_activity a using (pid) where a.usename = '${lease?.username ?? ''}'`);
+        `select s.ssl, s.version from pg_stat_ssl s join pg_stat_activity a using (pid) where a.usename = '${lease?.username ?? ''}' and pid = ${pid}`);
       expect(rows.length).toBe(1);
       expect(rows[0]).toMatchObject({ ssl: true, version: expect.stringMatching(/^TLSv1\.[23]$/) as unknown });
     } finally {

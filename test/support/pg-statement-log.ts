@@ -151,3 +151,32 @@ export async function logContains(jsonLogPath: string, needle: string): Promise<
     return false;
   }
 }
+
+/**
+ * jitgate hands a server connection that a client left cleanly to the grant's next login after DISCARD ALL: one
+ * backend session then carries several client sessions. Splits each at those resets (which are jitgate's, not a
+ * client's statements, and carry no audit event), so every part pairs with one recorded session.
+ */
+export function splitAtServerResets(sessions: readonly LoggedSession[]): { sessions: LoggedSession[]; resets: number } {
+  const parts: LoggedSession[] = [];
+  let resets = 0;
+  for (const session of sessions) {
+    let current: LoggedStatement[] = [];
+    let part = 0;
+    const close = (): void => {
+      if (current.length > 0) parts.push({ sessionId: `${session.sessionId}#${part}`, pid: session.pid, statements: current });
+      part++;
+      current = [];
+    };
+    for (const statement of session.statements) {
+      if (statement.kind === 'simple' && statement.sql === 'DISCARD ALL') {
+        resets++;
+        close();
+      } else {
+        current.push(statement);
+      }
+    }
+    close();
+  }
+  return { sessions: parts, resets };
+}

@@ -18,6 +18,7 @@ import { ClientClosed } from './client-reader.js';
 import { authenticateGrant } from './authenticate.js';
 import type { PostgresEngineDeps } from './deps.js';
 import { PostgresRelay } from './relay.js';
+import { ServerPool } from './server-pool.js';
 import { readStartup } from './startup-phase.js';
 import { PostgresTap } from './tap.js';
 import { connectUpstream, sendUpstreamCancel, UpstreamError, type UpstreamSession } from './upstream.js';
@@ -31,6 +32,12 @@ const fatal = (fields: ErrorFields<'FATAL'>): Buffer => encodeErrorResponse(fiel
 
 function clientAddress(socket: Socket): string {
   return `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
+}
+
+/** Which parked server connections a login may take: same lease user, database and startup parameters. */
+function serverKeyOf(leaseId: string, resource: ResourceConfig, parameters: Readonly<Record<string, string>>): string {
+  const sorted = Object.entries(parameters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([leaseId, resource.name, resource.database, sorted]);
 }
 
 /** What the client is told when its session ends for `reason` (DESIGN §4 step 3). */
@@ -47,8 +54,17 @@ function fatalFor(reason: SessionEndReason, grant: string): Buffer | undefined {
   }
 }
 
+/** How long a server connection waits, reset, for the grant's next login (pgbouncer's server_idle_timeout). */
+const SERVER_IDLE_TIMEOUT_MS = 60_000;
+const MAX_IDLE_SERVERS_PER_KEY = 32;
+
 export class PostgresEngine {
-  constructor(private readonly deps: PostgresEngineDeps) {}
+  private readonly servers = new ServerPool({ idleTimeoutMs: SERVER_IDLE_TIMEOUT_MS, maxIdlePerKey: MAX_IDLE_SERVERS_PER_KEY });
+
+  constructor(private readonly deps: PostgresEngineDeps) {
+    deps.sessions.onGrantEnd((grantId) => this.servers.closeGrant(grantId));
+    deps.shutdown.addEventListener('abort', () => this.servers.closeAll(), { once: true });
+  }
 
   async handleConnection(socket: Socket): Promise<void> {
     const address = clientAddress(socket);
@@ -130,6 +146,7 @@ export class PostgresEngine {
       parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes,
       onLost: (error) => deps.logger.error({ err: error, session: session.id }, 'statement event not recorded: the audit log is already closed') });
     let upstream: UpstreamSession | undefined;
+    let serverKey: string | undefined;
     try {
       // Step 4: the grant's one shared lease (issued at first use).
       const lease = await deps.leases.acquire(grant);
@@ -137,7 +154,10 @@ export class PostgresEngine {
       // Step 5: log in upstream as the lease user.
       const passThrough: Record<string, string> = {};
       for (const [name, value] of Object.entries(parameters)) if (!RESERVED_PARAMETERS.has(name)) passThrough[name] = value;
-      upstream = await connectUpstream({ resource, user: lease.username, password: lease.password.reveal(), database: resource.database, parameters: passThrough }, session.signal);
+      // A lease revoked when its last session leaves (teardown on_disconnect) keeps no server connections.
+      serverKey = resource.teardown.mode === 'on_disconnect' ? undefined : serverKeyOf(lease.leaseId, resource, passThrough);
+      upstream = (serverKey === undefined ? undefined : this.servers.take(serverKey))
+        ?? await connectUpstream({ resource, user: lease.username, password: lease.password.reveal(), database: resource.database, parameters: passThrough }, session.signal);
     } catch (error) {
       const message = error instanceof UpstreamError ? error.message : `cannot obtain database credentials: ${error instanceof Error ? error.message : String(error)}`;
       const told = session.isEnded ? fatalFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : fatal(pgError.upstreamUnavailable(message));
@@ -163,6 +183,8 @@ export class PostgresEngine {
       refusal: (status) => Buffer.concat([encodeErrorResponse(pgError.auditUnavailable()), encodeReadyForQuery(status)]),
       onViolation: (detail, kind) => session.end(kind === 'audit' ? { kind: 'audit_unavailable' } : { kind: 'protocol_error', detail }),
       cancelInFlight: () => { void sendUpstreamCancel(resource.host, resource.port, upstreamSession.processId, upstreamSession.secretKey); },
+      // Only a client that left on its own: every other end (expiry, revocation, shutdown) closes the server too.
+      keepUpstream: () => serverKey !== undefined && session.endReason?.kind === 'client_closed' && !deps.shutdown.aborted,
     }, deps.maxMessageBytes);
     const timers = this.scheduleExpiry(session, relay);
     session.signal.addEventListener('abort', () => {
@@ -173,7 +195,9 @@ export class PostgresEngine {
     relay.start(leftover);
     await relay.done;
 
-    // Step 8: teardown bookkeeping (the lease itself ends with the grant, DESIGN §4).
+    // Step 8: teardown bookkeeping (the lease itself ends with the grant, DESIGN §4). A server connection the relay
+    // handed back is reset and parked before the session's end is counted.
+    if (relay.keptUpstream && serverKey !== undefined) void this.servers.park(serverKey, grant.id, upstreamSession);
     for (const timer of timers) clearTimeout(timer);
     tap.abandon({ code: '57P01', message: `session ended: ${describeEndReason(session.endReason ?? { kind: 'shutdown' })}` });
     await this.endSession(session, recorder.count, started);

@@ -14,7 +14,9 @@ import { BACKEND_TAPPED, FRONTEND_TAPPED, type PostgresTap } from './tap.js';
 /** How long a closing session may wait for the server to reach a message boundary (after cancelling) before cutting. */
 const CLOSE_AT_BOUNDARY_TIMEOUT_MS = 1_500;
 
-const FRONTEND_WANTS = typeTable(FRONTEND_TAPPED);
+// Terminate too: the relay withholds it, so a server connection can outlive the client (server-pool.ts).
+const FRONTEND_WANTS = typeTable([...FRONTEND_TAPPED, FrontendCode.Terminate]);
+const TERMINATE_LENGTH = 5;
 const BACKEND_WANTS = typeTable(BACKEND_TAPPED);
 const STATEMENT_TYPES = typeTable([FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute, FrontendCode.FunctionCall]);
 /**
@@ -34,6 +36,11 @@ export interface RelayHooks {
   onViolation(detail: string, kind: 'protocol' | 'audit'): void;
   /** Sends a cancel for the statement in flight (teardown step 2). */
   cancelInFlight(): void;
+  /**
+   * Asked as the relay finishes with a server connection that is idle, at a boundary, and was never sent the client's
+   * Terminate: true when the engine takes it back (the relay then detaches from it instead of closing it).
+   */
+  keepUpstream?(): boolean;
 }
 
 export class PostgresRelay {
@@ -45,6 +52,14 @@ export class PostgresRelay {
   private refusedInChunk = 0;
   private messagesInChunk = 0;
   private closeTimer: NodeJS.Timeout | undefined;
+  /** The client sent Terminate (withheld from the server) and nothing may follow it. */
+  private terminated = false;
+  private upstreamEnded = false;
+  /** True once the relay handed the server connection back to the engine instead of closing it. */
+  keptUpstream = false;
+  private readonly onUpstreamData = (chunk: Buffer): void => this.fromUpstream(chunk);
+  private readonly onUpstreamClose = (): void => this.session.end({ kind: 'upstream_closed' });
+  private readonly ignoreError = (): void => {};
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
@@ -64,6 +79,10 @@ export class PostgresRelay {
       typeLimits: frontendTypeLimits,
       onMessage: (type, body, totalLength) => {
         this.messagesInChunk++;
+        if (type === FrontendCode.Terminate) {
+          this.terminated = true;
+          return;
+        }
         if (STATEMENT_TYPES[type] !== 0 && !this.hooks.auditAccepting()) {
           this.refusedInChunk++;
           return;
@@ -81,11 +100,16 @@ export class PostgresRelay {
 
   start(clientLeftover: Buffer): void {
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    this.upstream.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
+    this.upstream.on('data', this.onUpstreamData);
     this.client.on('close', () => this.session.end({ kind: 'client_closed' }));
-    this.upstream.on('close', () => this.session.end({ kind: 'upstream_closed' }));
-    this.client.on('end', () => this.upstream.end());
-    this.upstream.on('error', () => {});
+    this.upstream.on('close', this.onUpstreamClose);
+    // After Terminate the client's FIN means nothing to the server; otherwise it is passed on.
+    this.client.on('end', () => {
+      if (this.terminated) return;
+      this.upstreamEnded = true;
+      this.upstream.end();
+    });
+    this.upstream.on('error', this.ignoreError);
     this.client.on('error', () => {});
     if (clientLeftover.length > 0) this.fromClient(clientLeftover);
     this.client.resume();
@@ -116,7 +140,7 @@ export class PostgresRelay {
   }
 
   private fromClient(chunk: Buffer): void {
-    if (this.closing || this.finished) return;
+    if (this.closing || this.finished || this.terminated) return;
     this.session.bytesIn += chunk.length;
     this.refusedInChunk = 0;
     this.messagesInChunk = 0;
@@ -138,7 +162,19 @@ export class PostgresRelay {
       }
       return;
     }
-    if (!this.upstream.write(chunk)) {
+    let forward = chunk;
+    if (this.terminated) {
+      // Terminate ends the conversation: what came before it goes on, Terminate itself stays here.
+      if (chunk.length < TERMINATE_LENGTH || chunk[chunk.length - TERMINATE_LENGTH] !== FrontendCode.Terminate || !this.frontend.atBoundary) {
+        this.upstreamEnded = true;
+        this.upstream.end(chunk);
+        return;
+      }
+      forward = chunk.subarray(0, chunk.length - TERMINATE_LENGTH);
+      if (forward.length > 0) this.upstream.write(forward);
+      return;
+    }
+    if (!this.upstream.write(forward)) {
       this.client.pause();
       this.upstream.once('drain', () => { if (!this.closing) this.client.resume(); });
     }
@@ -188,9 +224,15 @@ export class PostgresRelay {
     // Only at a boundary may jitgate's own message follow the server's bytes.
     if (this.closing && this.closing.length > 0 && this.backend.atBoundary && !this.client.destroyed) this.client.end(this.closing);
     else this.client.end();
-    this.upstream.destroy();
     let open = 2;
     const closed = (): void => { if (--open === 0) this.resolveDone(); };
+    if (this.reusableUpstream() && this.hooks.keepUpstream?.() === true) {
+      this.detachUpstream();
+      closed();
+    } else {
+      this.upstream.destroy();
+      if (this.upstream.closed) closed(); else this.upstream.once('close', closed);
+    }
     // The client is done once it has been told: its last bytes flushed ('finish') or its socket gone. A client that
     // does not read (psql waiting on its terminal) must not hold up the grant's revocation until it closes.
     if (this.client.closed || this.client.writableFinished) {
@@ -205,9 +247,21 @@ export class PostgresRelay {
       this.client.once('finish', clientDone);
       this.client.once('close', clientDone);
     }
-    if (this.upstream.closed) closed(); else this.upstream.once('close', closed);
     // A client that never reads must not hold the session open.
     setTimeout(() => this.client.destroy(), 5_000).unref();
+  }
+
+  /** Idle, at a boundary both ways, Terminate withheld, and the socket still whole: the next client can have it. */
+  private reusableUpstream(): boolean {
+    return this.terminated && !this.upstreamEnded && this.tap.idle && this.tap.status === 'I' && this.backend.atBoundary
+      && this.frontend.atBoundary && !this.upstream.destroyed && this.upstream.readyState === 'open';
+  }
+
+  private detachUpstream(): void {
+    this.upstream.pause();
+    this.upstream.off('data', this.onUpstreamData).off('close', this.onUpstreamClose).off('error', this.ignoreError);
+    this.upstream.removeAllListeners('drain');
+    this.keptUpstream = true;
   }
 
   /** The session ended by itself (client or server closed): close the other side too. */
