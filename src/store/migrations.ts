@@ -26,7 +26,7 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, kind: StoreKind): Prom
 
 function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ '001_initial': initial(kind), '002_leases': leases(kind), '003_review_indexes': reviewIndexes() }),
+    getMigrations: () => Promise.resolve({ '001_initial': initial(kind), '002_leases': leases(kind), '003_review_indexes': reviewIndexes(), '004_audit_write_path': auditWritePath() }),
   };
 }
 
@@ -185,6 +185,24 @@ function reviewIndexes(): Migration {
       for (const name of ['sessions_open_started_at_idx', 'audit_events_session_type_seq_idx', 'audit_events_type_seq_idx']) {
         await db.schema.dropIndex(name).execute();
       }
+    },
+  };
+}
+
+/**
+ * Every audited statement inserts one audit row, and every index on the table is written with it. 001's `ts` index
+ * serves no query (sessions are listed by their own started_at), and its `type` index is covered by 003's
+ * `(type, seq)`: both go, leaving the id, chain-order, per-grant and per-session indexes. Dropping an index changes no
+ * query's result, so an older jitgate still reads the store.
+ */
+function auditWritePath(): Migration {
+  const dropped = [['audit_events_ts_idx', 'ts'], ['audit_events_type_idx', 'type']] as const;
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const [name] of dropped) await db.schema.dropIndex(name).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const [name, column] of dropped) await db.schema.createIndex(name).on('audit_events').column(column).execute();
     },
   };
 }
