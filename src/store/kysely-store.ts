@@ -15,7 +15,7 @@ import type {
   AuditChainHead, ExpiredGrant, GrantFilter, GrantPatch, LeaseFilter, LeaseRecord, PendingAuditEvent, RevocationProgress,
   SessionFilter, SessionPatch, SessionRecord, StatementMatch, StatementPageQuery, StatementSearchQuery, Store, StoredAuditEvent,
 } from './store.js';
-import type { Database, GrantsTable } from './tables.js';
+import type { Database, GrantsTable, SessionsTable } from './tables.js';
 
 export interface DialectHooks {
   readonly kind: Store['kind'];
@@ -30,6 +30,9 @@ export interface DialectHooks {
    * when it cannot run now (a Kysely transaction is open), and the Kysely path is taken instead.
    */
   readonly appendAuditEvents?: (events: readonly PendingAuditEvent[]) => StoredAuditEvent[] | Promise<StoredAuditEvent[]> | undefined;
+  /** Session record writes past Kysely (SQLite file: on the same worker as the audit appends). */
+  readonly insertSession?: (row: SessionsTable) => Promise<void>;
+  readonly updateSession?: (id: string, columns: Partial<Omit<SessionsTable, 'id'>>) => Promise<void>;
   /** Releases what the hooks hold (the audit worker), before the Kysely connection is destroyed. */
   readonly close?: () => Promise<void>;
 }
@@ -192,12 +195,14 @@ export class KyselyStore implements Store {
   }
 
   async insertSession(session: SessionRecord): Promise<void> {
+    if (this.hooks.insertSession !== undefined) return this.hooks.insertSession(sessionToRow(session));
     await this.db.insertInto('sessions').values(sessionToRow(session)).execute();
   }
 
   async updateSession(id: SessionId, patch: SessionPatch): Promise<void> {
     const columns = sessionPatchToColumns(patch);
     if (Object.keys(columns).length === 0) return;
+    if (this.hooks.updateSession !== undefined) return this.hooks.updateSession(id, columns as Partial<Omit<SessionsTable, 'id'>>);
     await this.db.updateTable('sessions').set(columns).where('id', '=', id).execute();
   }
 

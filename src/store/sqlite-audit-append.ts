@@ -5,6 +5,7 @@ import type SqliteDatabase from 'better-sqlite3';
 import { chainAfter } from './chain-records.js';
 import { auditEventToRow } from './rows.js';
 import type { PendingAuditEvent, StoredAuditEvent } from './store.js';
+import type { SessionsTable } from './tables.js';
 
 // How long a writer waits for another connection's write lock. better-sqlite3 waits synchronously, so keep it short
 // enough not to stall a thread noticeably, long enough to ride out a checkpoint or a big audit batch.
@@ -33,4 +34,34 @@ export function prepareAuditAppend(sqlite: SqliteDatabase.Database): AuditAppend
     return stored;
   });
   return (events) => transaction.immediate(events);
+}
+
+export type SessionColumns = Partial<Omit<SessionsTable, 'id'>>;
+
+/** Session rows written as prepared statements: an insert, and one update per distinct set of changed columns. */
+export function prepareSessionWrites(sqlite: SqliteDatabase.Database): {
+  insert(row: SessionsTable): void;
+  update(id: string, columns: SessionColumns): void;
+} {
+  let insert: SqliteDatabase.Statement | undefined;
+  const updates = new Map<string, SqliteDatabase.Statement>();
+  return {
+    insert(row) {
+      insert ??= sqlite.prepare(`insert into sessions (${Object.keys(row).join(', ')}) values (${Object.keys(row).map((key) => `@${key}`).join(', ')})`);
+      insert.run(row);
+    },
+    update(id, columns) {
+      const names = Object.keys(columns);
+      if (names.length === 0) return;
+      // Column names come from rows.ts, never from a client; checked anyway, as they are spliced into SQL.
+      if (!names.every((name) => /^[a-z_]+$/.test(name))) throw new Error(`unexpected session column in ${names.join(', ')}`);
+      const key = names.join(',');
+      let statement = updates.get(key);
+      if (statement === undefined) {
+        statement = sqlite.prepare(`update sessions set ${names.map((name) => `${name} = @${name}`).join(', ')} where id = @id`);
+        updates.set(key, statement);
+      }
+      statement.run({ ...columns, id });
+    },
+  };
 }

@@ -5,10 +5,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { SessionColumns } from './sqlite-audit-append.js';
 import type { PendingAuditEvent, StoredAuditEvent } from './store.js';
+import type { SessionsTable } from './tables.js';
 
 export type AuditWorkerRequest =
   | { readonly kind: 'append'; readonly id: number; readonly events: readonly PendingAuditEvent[] }
+  | { readonly kind: 'insertSession'; readonly id: number; readonly row: SessionsTable }
+  | { readonly kind: 'updateSession'; readonly id: number; readonly sessionId: string; readonly columns: SessionColumns }
   | { readonly kind: 'close' };
 
 export type AuditWorkerReply =
@@ -16,6 +20,7 @@ export type AuditWorkerReply =
   | { readonly id: number; readonly ok: false; readonly message: string; readonly code?: string };
 
 interface InFlight {
+  /** The appended events, to rebuild the stored records from the reply; empty for a session write. */
   readonly events: readonly PendingAuditEvent[];
   readonly resolve: (stored: StoredAuditEvent[]) => void;
   readonly reject: (error: Error) => void;
@@ -43,11 +48,23 @@ export class SqliteAuditWorkerClient {
   }
 
   append(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
+    return this.request((id) => ({ kind: 'append', id, events }), events);
+  }
+
+  async insertSession(row: SessionsTable): Promise<void> {
+    await this.request((id) => ({ kind: 'insertSession', id, row }), []);
+  }
+
+  async updateSession(sessionId: string, columns: SessionColumns): Promise<void> {
+    await this.request((id) => ({ kind: 'updateSession', id, sessionId, columns }), []);
+  }
+
+  private request(make: (id: number) => AuditWorkerRequest, events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
     if (this.#closed) return Promise.reject(new Error('the audit worker is closed'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#inFlight.set(id, { events, resolve, reject });
-      this.worker().postMessage({ kind: 'append', id, events } satisfies AuditWorkerRequest);
+      this.worker().postMessage(make(id));
     });
   }
 

@@ -1,9 +1,10 @@
-// The audit worker: appends audit batches to the SQLite file on a connection of its own, so the thread that relays
-// statements never waits on the disk (a commit writes the WAL, a checkpoint copies and syncs it) — DESIGN §8, no sync
-// fs calls on the relay path. One batch at a time, in arrival order; replies carry only what the chain assigned.
+// The store's write worker: audit batches and session records go to the SQLite file on a connection of its own, so the
+// thread that relays statements never waits on the disk (a commit writes the WAL, a checkpoint copies and syncs it) —
+// DESIGN §8, no sync fs calls on the relay path. One request at a time, in arrival order; an append's reply carries
+// only what the chain assigned.
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
-import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend } from './sqlite-audit-append.js';
+import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, prepareSessionWrites, type AuditAppend } from './sqlite-audit-append.js';
 import type { AuditWorkerReply, AuditWorkerRequest } from './sqlite-audit-client.js';
 
 const port = parentPort;
@@ -16,6 +17,7 @@ configureConnection(sqlite);
 sqlite.pragma('wal_autocheckpoint = 10000');
 // Prepared at the first batch, inside its error handling: a schema problem becomes that batch's error reply.
 let append: AuditAppend | undefined;
+let sessions: ReturnType<typeof prepareSessionWrites> | undefined;
 
 port.on('message', (request: AuditWorkerRequest) => {
   if (request.kind === 'close') {
@@ -25,9 +27,16 @@ port.on('message', (request: AuditWorkerRequest) => {
   }
   let reply: AuditWorkerReply;
   try {
-    append ??= prepareAuditAppend(sqlite);
-    const stored = append(request.events);
-    reply = { id: request.id, ok: true, firstSeq: stored[0]?.seq ?? 0, prev: stored[0]?.prev ?? '', hashes: stored.map((record) => record.hash) };
+    if (request.kind === 'append') {
+      append ??= prepareAuditAppend(sqlite);
+      const stored = append(request.events);
+      reply = { id: request.id, ok: true, firstSeq: stored[0]?.seq ?? 0, prev: stored[0]?.prev ?? '', hashes: stored.map((record) => record.hash) };
+    } else {
+      sessions ??= prepareSessionWrites(sqlite);
+      if (request.kind === 'insertSession') sessions.insert(request.row);
+      else sessions.update(request.sessionId, request.columns);
+      reply = { id: request.id, ok: true, firstSeq: 0, prev: '', hashes: [] };
+    }
   } catch (error) {
     const { message, code } = error as { message?: unknown; code?: unknown };
     reply = { id: request.id, ok: false, message: String(message), ...(typeof code === 'string' ? { code } : {}) };

@@ -7,10 +7,10 @@ import {
   type DatabaseConnection, type Dialect,
 } from 'kysely';
 import { KyselyStore, type DialectHooks } from './kysely-store.js';
-import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend } from './sqlite-audit-append.js';
+import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend, type SessionColumns } from './sqlite-audit-append.js';
 import { SqliteAuditWorkerClient } from './sqlite-audit-client.js';
 import type { PendingAuditEvent, Store } from './store.js';
-import type { Database } from './tables.js';
+import type { Database, SessionsTable } from './tables.js';
 
 /** `:memory:` opens a private in-memory database. */
 export const SQLITE_MEMORY = ':memory:';
@@ -40,7 +40,7 @@ function inProcessAuditAppender(sqlite: SqliteDatabase.Database): NonNullable<Di
   };
 }
 
-const sqliteHooks = (audit: Pick<DialectHooks, 'appendAuditEvents' | 'close'>): DialectHooks => ({
+const sqliteHooks = (audit: Pick<DialectHooks, 'appendAuditEvents' | 'insertSession' | 'updateSession' | 'close'>): DialectHooks => ({
   ...audit,
   kind: 'sqlite',
   // BEGIN IMMEDIATE already serialises writers across processes; within one process the driver has one connection.
@@ -81,10 +81,15 @@ export async function openSqliteStore(location: string): Promise<Store> {
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
-  // A file gets the audit worker (its own connection, off the relay thread); `:memory:` appends in process.
+  // A file gets the write worker (its own connection, off the relay thread) for audit and sessions; `:memory:` stays here.
   const worker = path === SQLITE_MEMORY ? undefined : new SqliteAuditWorkerClient(path);
   const audit = worker === undefined
     ? { appendAuditEvents: inProcessAuditAppender(sqlite) }
-    : { appendAuditEvents: (events: readonly PendingAuditEvent[]) => worker.append(events), close: () => worker.close() };
+    : {
+      appendAuditEvents: (events: readonly PendingAuditEvent[]) => worker.append(events),
+      insertSession: (row: SessionsTable) => worker.insertSession(row),
+      updateSession: (id: string, columns: SessionColumns) => worker.updateSession(id, columns),
+      close: () => worker.close(),
+    };
   return KyselyStore.open(new Kysely<Database>({ dialect }), sqliteHooks(audit));
 }
