@@ -61,9 +61,9 @@ export function auditTable(result) {
   ].join('\n');
 }
 
+/** The in-process figure of DESIGN §8's audit bar; the events it lost count towards the run-wide "events lost = 0". */
 export function auditBudget(result) {
-  return [
-    { bar: 'audit cost ≤ 2 µs CPU per statement', value: `${result.pipeline.cpuUs.toFixed(1)} µs`, met: result.pipeline.cpuUs <= 2 },
-    { bar: 'zero audit events lost', value: `${result.lost} of ${result.events}`, met: result.lost === 0 },
-  ];
+  return [{ bar: 'audit ≤ 2 µs CPU per statement (in-process pipeline, audit.mjs)', value: `${result.pipeline.cpuUs.toFixed(1)} µs`, met: result.pipeline.cpuUs <= 2 }];
 }
+
+export const auditEventChecks = (result) => [{ run: 'in-process audit pipeline', transactions: result.events, events: result.stored, lost: result.lost }];

@@ -1,72 +1,22 @@
 // What the MySQL benchmark runs against, each in a temp dir removed by stop(): a throwaway MariaDB (mariadb-install-db +
 // mariadbd on a free port, tuned to measure the proxy rather than the disk), haproxy in `mode tcp` in front of it when
-// installed, and jitgate itself as the compiled CLI in a child process (`node bin/jitgate.js serve`) on a generated
-// config — builtin broker, audit on (SQLite store and a JSON-lines file, durability os, parameters full), start sweep
-// off — with a grant requested through the HTTP API like any client would.
-/* global fetch */
-import { execFile, spawn } from 'node:child_process';
+// installed, and a bare Node byte pipe (a diagnostic floor). jitgate itself starts from jitgate.mjs.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const SBIN = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'];
-export const findBinary = (...names) => names.flatMap((name) => SBIN.map((dir) => join(dir, name))).find((path) => existsSync(path));
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function run(command, args, options = {}) {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { maxBuffer: 64 * 1024 * 1024, ...options }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args[0] ?? ''} failed: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-async function waitForPort(port, what, child, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited during startup (${child.exitCode})`);
-    const open = await new Promise((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function stopChild(child, signal = 'SIGTERM') {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill(signal);
-  });
-}
+import { execText as run, findExecutable, freePort, stopChild, tempDir, waitForPort } from './spawn.mjs';
 
 /** `mariadb -e` as root over the private socket (the password in MYSQL_PWD, never on the command line). */
 export const mariadbAdmin = (server, sql) => run('mariadb', ['--no-defaults', '-uroot', `--socket=${server.socket}`, '--batch', '-e', sql],
   { env: { ...process.env, MYSQL_PWD: server.password } });
 
 export async function startMariadb() {
-  const installDb = findBinary('mariadb-install-db', 'mysql_install_db');
-  const daemon = findBinary('mariadbd', 'mysqld');
+  const installDb = findExecutable('mariadb-install-db', 'mysql_install_db');
+  const daemon = findExecutable('mariadbd', 'mysqld');
   if (!installDb || !daemon) throw new Error('the MySQL benchmark needs mariadb-install-db and mariadbd');
-  const dir = mkdtempSync(join(tmpdir(), 'jitgate-bench-mariadb-'));
+  const dir = tempDir('jitgate-bench-mariadb-');
   const data = join(dir, 'data');
   const user = process.getuid?.() === 0 ? ['--user=root'] : [];
   await run(installDb, ['--no-defaults', '--auth-root-authentication-method=normal', `--datadir=${data}`, '--skip-test-db', ...user]);
@@ -91,7 +41,7 @@ export async function startMariadb() {
     ...server,
     adminUrl: (database) => `mysql://root:${password}@127.0.0.1:${port}/${database}`,
     async stop() {
-      await stopChild(child);
+      await stopChild(child, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -99,9 +49,9 @@ export async function startMariadb() {
 
 /** haproxy, `mode tcp`, one backend: the baseline DESIGN §8 names. Undefined when haproxy is not installed. */
 export async function startHaproxy(backendPort) {
-  const binary = findBinary('haproxy');
+  const binary = findExecutable('haproxy');
   if (!binary) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'jitgate-bench-haproxy-'));
+  const dir = tempDir('jitgate-bench-haproxy-');
   const port = await freePort();
   const config = join(dir, 'haproxy.cfg');
   writeFileSync(config, [
@@ -137,63 +87,4 @@ export async function startNodePipe(backendPort) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: server.address().port, pid: process.pid, stop: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-const quote = (text) => JSON.stringify(text);
-
-/** jitgate with one MySQL resource (`adminUrl`) whose `readonly` role runs `roleStatements`. */
-export async function startJitgateMysql({ root, adminUrl, roleStatements, nodeArgs = [] }) {
-  const dir = mkdtempSync(join(tmpdir(), 'jitgate-bench-mysql-'));
-  const [apiPort, mysqlPort] = [await freePort(), await freePort()];
-  const devKey = randomBytes(18).toString('base64url');
-  const configPath = join(dir, 'jitgate.yaml');
-  writeFileSync(configPath, `
-listen: { api: "127.0.0.1:${apiPort}", postgres: "127.0.0.1:0", mysql: "127.0.0.1:${mysqlPort}" }
-store: { url: "sqlite:${join(dir, 'jitgate.db')}" }
-audit: { file: "${join(dir, 'audit.jsonl')}", durability: os, parameters: full, on_failure: block }
-credentials: { sweep_on_start: false }
-identities:
-  api_keys:
-    - { name: admin, key: "${randomBytes(18).toString('base64url')}", groups: [admin, dba, auditor] }
-    - { name: dev, key: "${devKey}", groups: [dev] }
-resources:
-  - name: bench-mysql
-    protocol: mysql
-    admin_url: ${quote(adminUrl)}
-    tls: { mode: disable }
-    roles:
-      readonly:
-        max_ttl: 8h
-        creation_statements: [${roleStatements.map(quote).join(', ')}]
-policies:
-  - { name: bench, resources: [bench-mysql], roles: [readonly], requesters: [dev], approval: auto, max_ttl: 8h }
-`);
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'jitgate.js'), 'serve', '--config', configPath], {
-    cwd: dir, env: { ...process.env, JITGATE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`jitgate did not start within 30 s:\n${stderr}`)), 30_000);
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk.toString();
-      if (stderr.includes('jitgate: API listening')) { clearTimeout(timer); resolve(); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`jitgate exited (${code}) during startup:\n${stderr}`)); });
-  });
-  return {
-    port: mysqlPort, pid: child.pid, dir,
-    async grant(ttl = '2h') {
-      const response = await fetch(`http://127.0.0.1:${apiPort}/v1/grants`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${devKey}` },
-        body: JSON.stringify({ resource: 'bench-mysql', role: 'readonly', ttl, reason: 'npm run bench' }),
-      });
-      const body = await response.json();
-      if (response.status !== 201) throw new Error(`grant request failed: ${response.status} ${JSON.stringify(body)}`);
-      return { id: body.id, token: body.token };
-    },
-    async stop() {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }

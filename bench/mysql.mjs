@@ -1,26 +1,35 @@
 // The MySQL section of `npm run bench` (DESIGN §8): sysbench oltp_point_select against a throwaway MariaDB — directly,
 // through haproxy (`mode tcp`, the baseline) and through jitgate (audit on, every statement an event) — with 1 and 16
 // threads. sysbench uses server-side prepared statements by default (--db-ps-mode=auto): each transaction is one
-// COM_STMT_EXECUTE, the path whose parameters jitgate's tap decodes. Bars: 16 threads through jitgate ≥ haproxy's TPS;
-// 1-thread latency through jitgate ≤ 1.25× direct. Two diagnostic rows split jitgate's cost: "jitgate relay only"
-// (the engine with its audit trail stubbed, mysql-relay-only.mjs) and "node pipe" (a bare Node byte pipe: the floor
-// for a relay written in Node on this machine).
+// COM_STMT_EXECUTE, the path whose parameters jitgate's tap decodes. Bars: 16 threads through jitgate ≥ 1.05× haproxy's
+// TPS; 1-thread latency through jitgate ≤ 1.25× direct; connect+auth+query+close rate ≥ haproxy's (mysql-connect.mjs).
+// Two diagnostic rows split jitgate's cost: "jitgate relay only" (the engine with its audit trail stubbed,
+// relay-only.mjs) and "node pipe" (a bare Node byte pipe: the floor for a relay written in Node on this machine).
+// Each jitgate run's statement events are counted in its store against sysbench's transactions (events.mjs).
 //
 // From run.mjs:  import { benchMysql, mysqlBudget, mysqlTable } from './mysql.mjs';
 //                const mysql = await benchMysql({ seconds, root, log, profileDir });  → mysqlTable(mysql), mysqlBudget(mysql)
 // Alone:         node bench/mysql.mjs [--quick]   (prints the table, writes bench/results/mysql-<time>.json)
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startMysqlRelayOnly } from './mysql-relay-only.mjs';
-import { findBinary, mariadbAdmin, startHaproxy, startJitgateMysql, startMariadb, startNodePipe } from './mysql-servers.mjs';
+import { eventCheck, openEventCounter } from './events.mjs';
+import { startJitgate } from './jitgate.mjs';
+import { connectLoop } from './mysql-connect.mjs';
+import { mariadbAdmin, startHaproxy, startMariadb, startNodePipe } from './mysql-servers.mjs';
+import { cpuSeconds } from './proc.mjs';
+import { startMysqlRelayOnly } from './relay-only.mjs';
+import { findExecutable } from './spawn.mjs';
 
 const TABLES = 1;
 const TABLE_SIZE = 100_000;
 const THREADS = [1, 16];
 const DATABASE = 'sbtest';
+/** sysbench's point select as prepared (`?` for the id); a prefix, in case the event spells the placeholder otherwise. */
+const POINT_SELECT = 'SELECT c FROM sbtest1 WHERE id=';
+const CONNECT_LOOPS = 4;
 
 function sysbench(args) {
   return new Promise((resolve, reject) => {
@@ -45,6 +54,8 @@ export function parseSysbench(output) {
     return Number(match[1]);
   };
   return {
+    transactions: number(/transactions:\s+(\d+)\s+\(/),
+    queries: number(/queries:\s+(\d+)\s+\(/),
     tps: number(/transactions:\s+\d+\s+\(([\d.]+) per sec\.\)/),
     qps: number(/queries:\s+\d+\s+\(([\d.]+) per sec\.\)/),
     latencyAvgMs: number(/avg:\s+([\d.]+)/),
@@ -53,24 +64,12 @@ export function parseSysbench(output) {
   };
 }
 
-const CLOCK_TICKS = 100;
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid) {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Runs the section; `log` gets progress lines; with `profileDir`, jitgate runs under `node --cpu-prof` and leaves its
  * .cpuprofile there. Resolves with the measurements (see mysqlTable).
  */
 export async function benchMysql({ seconds, root, log = () => {}, profileDir }) {
-  if (!findBinary('sysbench')) throw new Error('the MySQL benchmark needs sysbench (apt-get install -y sysbench)');
+  if (!findExecutable('sysbench')) throw new Error('the MySQL benchmark needs sysbench (apt-get install -y sysbench)');
   const notes = [];
   const server = await startMariadb();
   const stops = [() => server.stop()];
@@ -85,8 +84,8 @@ export async function benchMysql({ seconds, root, log = () => {}, profileDir }) 
     const haproxy = await startHaproxy(server.port);
     if (haproxy) stops.unshift(() => haproxy.stop());
     else notes.push('haproxy is not installed: no baseline for the 16-thread bar');
-    const jitgate = await startJitgateMysql({
-      root, adminUrl: server.adminUrl(DATABASE), nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    const jitgate = await startJitgate({
+      protocol: 'mysql', root, adminUrl: server.adminUrl(DATABASE), nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
       roleStatements: ["CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'", `GRANT SELECT ON ${DATABASE}.* TO '{{name}}'@'%'`],
     });
     stops.unshift(() => jitgate.stop());
@@ -100,7 +99,7 @@ export async function benchMysql({ seconds, root, log = () => {}, profileDir }) 
       { name: 'direct', endpoint: direct, pid: undefined },
       ...(haproxy ? [{ name: 'haproxy', endpoint: { ...direct, port: haproxy.port }, pid: haproxy.pid }] : []),
       { name: 'jitgate', endpoint: { port: jitgate.port, user: grant.id, password: grant.token }, pid: jitgate.pid },
-      // Diagnostic: the engine in this process with the audit trail stubbed out (see mysql-relay-only.mjs).
+      // Diagnostic: the engine in this process with the audit trail stubbed out (see relay-only.mjs).
       { name: 'jitgate relay only', endpoint: { port: relayOnly.port, user: relayOnly.user, password: relayOnly.password }, pid: relayOnly.pid },
       // Diagnostic: a bare Node byte pipe, the floor for any relay written in Node on this machine.
       { name: 'node pipe', endpoint: { ...direct, port: pipe.port }, pid: pipe.pid },
@@ -108,63 +107,89 @@ export async function benchMysql({ seconds, root, log = () => {}, profileDir }) 
     // Warm the buffer pool and each path (jitgate: the lease user is created at the first connection).
     for (const target of targets) await sysbench([...connectionArgs(target.endpoint), '--threads=4', '--time=2', 'run']);
 
+    const counter = openEventCounter(jitgate.storePath);
+    stops.unshift(async () => counter.close());
     const runs = [];
     for (const threads of THREADS) {
       for (const target of targets) {
         log(`mysql: ${target.name}, ${threads} thread${threads === 1 ? '' : 's'}, ${seconds} s`);
+        const since = target.name === 'jitgate' ? await counter.settle() : 0;
         const [proxyBefore, dbBefore] = [cpuSeconds(target.pid), cpuSeconds(server.pid)];
         const measured = parseSysbench(await sysbench([...connectionArgs(target.endpoint), `--threads=${threads}`, `--time=${seconds}`,
           '--report-interval=0', 'run']));
         const proxyCpu = cpuSeconds(target.pid) - proxyBefore;
         const dbCpu = cpuSeconds(server.pid) - dbBefore;
-        runs.push({
+        const run = {
           target: target.name, threads, ...measured,
           proxyCpuPercent: target.pid === undefined ? null : Math.round((proxyCpu / seconds) * 100),
-          proxyCpuUsPerQuery: target.pid === undefined ? null : Math.round((proxyCpu * 1e6) / (measured.qps * seconds)),
+          proxyCpuUsPerQuery: target.pid === undefined ? null : (proxyCpu * 1e6) / measured.queries,
           databaseCpuPercent: Math.round((dbCpu / seconds) * 100),
-        });
+        };
+        // One point select (a COM_STMT_EXECUTE) per transaction; its event holds the prepared text.
+        if (target.name === 'jitgate') run.audit = eventCheck(measured.transactions, (await counter.countSince(since, POINT_SELECT)).events);
+        runs.push(run);
       }
     }
-    return { tables: TABLES, tableSize: TABLE_SIZE, seconds, runs, notes };
+
+    // Connection setup: the load tool's own proxies-and-direct comparison, diagnostics left out.
+    const connects = [];
+    for (const target of targets.filter((candidate) => ['direct', 'haproxy', 'jitgate'].includes(candidate.name))) {
+      const measured = await connectLoop({ endpoint: target.endpoint, database: DATABASE, seconds, loops: CONNECT_LOOPS, pid: target.pid });
+      connects.push({ target: target.name, ...measured });
+      log(`mysql: connect+auth+query+close ${target.name.padEnd(8)} ${measured.perSecond.toFixed(0)} /s`);
+    }
+    return { tables: TABLES, tableSize: TABLE_SIZE, seconds, runs, connects, notes };
   } finally {
     for (const stop of stops) await stop().catch((error) => log(`mysql: cleanup failed: ${error.message}`));
   }
 }
 
 const find = (result, target, threads) => result.runs.find((run) => run.target === target && run.threads === threads);
+const ratio = (value, base) => (value !== undefined && base ? (value / base).toFixed(2) : '–');
 
 export function mysqlTable(result) {
   const rows = result.runs.map((run) => {
-    const direct = find(result, 'direct', run.threads);
-    const ratio = direct ? (run.tps / direct.tps).toFixed(2) : '–';
-    const latencyRatio = direct ? (run.latencyAvgMs / direct.latencyAvgMs).toFixed(2) : '–';
-    const cpu = run.proxyCpuPercent === null ? '–' : `${run.proxyCpuPercent}% (${run.proxyCpuUsPerQuery} µs/query)`;
-    return `| ${run.target} | ${run.threads} | ${run.tps.toFixed(0)} | ${ratio} | ${run.latencyAvgMs.toFixed(3)} | ${latencyRatio} `
-      + `| ${run.latencyP95Ms.toFixed(3)} | ${cpu} | ${run.databaseCpuPercent}% |`;
+    const [direct, peer] = [find(result, 'direct', run.threads), find(result, 'haproxy', run.threads)];
+    const cpu = run.proxyCpuPercent === null ? '–' : `${run.proxyCpuPercent}% (${run.proxyCpuUsPerQuery.toFixed(1)} µs/tx)`;
+    const audit = run.audit ? `${run.audit.transactions} / ${run.audit.events} / ${run.audit.lost}` : '–';
+    return `| ${run.target} | ${run.threads} | ${run.tps.toFixed(0)} | ${ratio(run.tps, direct?.tps)} | ${ratio(run.tps, peer?.tps)} `
+      + `| ${run.latencyAvgMs.toFixed(3)} | ${ratio(run.latencyAvgMs, direct?.latencyAvgMs)} | ${run.latencyP95Ms.toFixed(3)} | ${cpu} `
+      + `| ${run.databaseCpuPercent}% | ${audit} |`;
   });
   return [
-    '| target | threads | TPS | TPS ÷ direct | latency avg ms | ÷ direct | p95 ms | proxy CPU | mariadbd CPU |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| target | threads | TPS | TPS ÷ direct | TPS ÷ haproxy | latency avg ms | ÷ direct | p95 ms | proxy CPU | mariadbd CPU | statement events (tx / events / lost) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|',
     ...rows,
   ].join('\n');
 }
 
-/** DESIGN §8's MariaDB bars, each { bar, value, met }. */
-export function mysqlBudget(result) {
-  const verdicts = [];
-  const [jitgate16, haproxy16] = [find(result, 'jitgate', 16), find(result, 'haproxy', 16)];
-  if (jitgate16 && haproxy16) {
-    verdicts.push({ bar: 'MariaDB 16 threads through jitgate ≥ haproxy TPS', met: jitgate16.tps >= haproxy16.tps,
-      value: `${jitgate16.tps.toFixed(0)} vs ${haproxy16.tps.toFixed(0)} TPS (${(jitgate16.tps / haproxy16.tps).toFixed(2)}×)` });
-  }
-  const [jitgate1, direct1] = [find(result, 'jitgate', 1), find(result, 'direct', 1)];
-  if (jitgate1 && direct1) {
-    const ratio = jitgate1.latencyAvgMs / direct1.latencyAvgMs;
-    verdicts.push({ bar: 'MariaDB 1-thread latency through jitgate ≤ 1.25× direct', met: ratio <= 1.25,
-      value: `${jitgate1.latencyAvgMs.toFixed(3)} vs ${direct1.latencyAvgMs.toFixed(3)} ms (${ratio.toFixed(2)}×)` });
-  }
-  return verdicts;
+export function mysqlConnectTable({ connects }) {
+  const [direct, peer] = ['direct', 'haproxy'].map((name) => connects.find((row) => row.target === name));
+  return [
+    `| target | loops | connections/s | ÷ direct | ÷ haproxy | proxy CPU µs/connection |`, '|---|---:|---:|---:|---:|---:|',
+    ...connects.map((row) => `| ${row.target} | ${row.loops} | ${row.perSecond.toFixed(0)} | ${ratio(row.perSecond, direct?.perSecond)} | `
+      + `${ratio(row.perSecond, peer?.perSecond)} | ${row.proxyCpuUsPerConnection === null ? '–' : row.proxyCpuUsPerConnection.toFixed(0)} |`),
+  ].join('\n');
 }
+
+/** DESIGN §8's MariaDB bars, each { bar, value, met }; met is null when the baseline is missing. */
+export function mysqlBudget(result) {
+  const [jitgate16, haproxy16, direct16] = ['jitgate', 'haproxy', 'direct'].map((name) => find(result, name, 16));
+  const [jitgate1, haproxy1, direct1] = ['jitgate', 'haproxy', 'direct'].map((name) => find(result, name, 1));
+  const [connGate, connPeer, connDirect] = ['jitgate', 'haproxy', 'direct'].map((name) => result.connects.find((row) => row.target === name));
+  const judged = (ok, ...needed) => (needed.every(Boolean) ? ok() : null);
+  return [
+    { bar: 'MariaDB 1-thread latency ≤ 1.25× direct', met: judged(() => jitgate1.latencyAvgMs <= 1.25 * direct1.latencyAvgMs, jitgate1, direct1),
+      value: `${jitgate1?.latencyAvgMs.toFixed(3) ?? '–'} ms: ${ratio(jitgate1?.latencyAvgMs, direct1?.latencyAvgMs)}× direct, ${ratio(jitgate1?.latencyAvgMs, haproxy1?.latencyAvgMs)}× haproxy` },
+    { bar: 'MariaDB 16 threads ≥ 1.05× haproxy TPS', met: judged(() => jitgate16.tps >= 1.05 * haproxy16.tps, jitgate16, haproxy16),
+      value: `${jitgate16?.tps.toFixed(0) ?? '–'} TPS: ${ratio(jitgate16?.tps, direct16?.tps)}× direct, ${ratio(jitgate16?.tps, haproxy16?.tps)}× haproxy` },
+    { bar: 'MariaDB connect+auth+query+close rate ≥ haproxy', met: judged(() => connGate.perSecond >= connPeer.perSecond, connGate, connPeer),
+      value: `${connGate?.perSecond.toFixed(0) ?? '–'} /s: ${ratio(connGate?.perSecond, connDirect?.perSecond)}× direct, ${ratio(connGate?.perSecond, connPeer?.perSecond)}× haproxy` },
+  ];
+}
+
+/** Every jitgate run's event check, for the run-wide "events lost = 0" bar. */
+export const mysqlEventChecks = ({ runs }) => runs.filter((run) => run.audit).map((run) => ({ run: `MariaDB ${run.threads} thread(s)`, ...run.audit }));
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -176,12 +201,16 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const budget = mysqlBudget(result);
   console.log([
     `## MySQL: sysbench oltp_point_select (${result.tables} × ${result.tableSize} rows, prepared statements), ${seconds} s per run, ${cpus().length} CPUs`,
-    '', mysqlTable(result), '', ...result.notes.map((note) => `- note: ${note}`),
-    ...budget.map((verdict) => `- ${verdict.met ? 'met' : 'MISSED'}: ${verdict.bar} — ${verdict.value}`),
+    '', mysqlTable(result), '', mysqlConnectTable(result), '', ...result.notes.map((note) => `- note: ${note}`),
+    ...budget.map((verdict) => `- ${verdict.met === null ? 'n/a' : verdict.met ? 'met' : 'MISSED'}: ${verdict.bar} — ${verdict.value}`),
   ].join('\n'));
   const resultsDir = join(root, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `mysql-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), quick, mysql: result, budget }, null, 2)}\n`);
   log(`results written to ${file}`);
+  if (mysqlEventChecks(result).some((check) => check.lost > 0)) {
+    log('audit events lost: see the table');
+    process.exitCode = 1;
+  }
 }

@@ -1,10 +1,16 @@
 // The Postgres section of `npm run bench` (DESIGN §8): pgbench -S against PostgreSQL directly, through pgbouncer
-// (session pooling, SCRAM) and through jitgate (grant login, lease user, audit on), with 1 and 16 clients and one
-// connect-per-transaction run; every target logs in as a user with the same privileges.
+// (session pooling, SCRAM) and through jitgate (grant login, lease user, audit on) — 1 and 16 clients, simple and
+// extended protocol, connection per transaction — then COPY-out throughput and memory per idle session. Every target
+// logs in as a user with the same privileges. Per jitgate run: its CPU per transaction (/proc) and the statement
+// events it stored against the transactions pgbench counted.
 import pg from 'pg';
+import { openEventCounter, eventCheck } from './events.mjs';
+import { idleSessions, jitgateMemory, processMemory } from './idle-sessions.mjs';
 import { startJitgate } from './jitgate.mjs';
+import { copyOut, copyRows } from './pg-copy.mjs';
+import { findPgbench, findPgTool, PGBENCH_SELECT, pgbenchInit, pgbenchRun } from './pgbench.mjs';
+import { cpuMeter } from './proc.mjs';
 import { startRelayOnly } from './relay-only.mjs';
-import { findPgbench, pgbenchInit, pgbenchRun } from './pgbench.mjs';
 import { startPgbouncer, startPostgres } from './servers.mjs';
 
 const SCALE = 10;
@@ -22,8 +28,10 @@ export const RELAY_ONLY = 'jitgate engine, audit stubbed (diagnostic)';
 export const SCENARIOS = [
   { name: 'select-only, 1 client', clients: 1, threads: 1 },
   { name: 'select-only, 16 clients', clients: 16, threads: 2 },
+  { name: 'select-only extended protocol, 16 clients', clients: 16, threads: 2, protocol: 'extended' },
   { name: 'connect per transaction, 4 clients', clients: 4, threads: 2, connect: true },
 ];
+const [ONE, SIXTEEN, EXTENDED, CONNECT] = SCENARIOS.map((scenario) => scenario.name);
 
 async function admin(url, statements) {
   const client = new pg.Client({ connectionString: url });
@@ -41,14 +49,18 @@ function render(statements, values) {
 
 const dbUrl = (server, database) => `postgres://postgres:${server.password}@127.0.0.1:${server.port}/${database}`;
 
-/** Runs the section; returns { targets, results, notes } for the report. */
-export async function benchPostgres({ seconds, root, profileDir, log }) {
+/**
+ * Runs the section; `quick` shrinks COPY (≈ 100 MB instead of ≈ 1 GB) and the idle sessions (200 instead of 2000).
+ * Returns { scale, targets, results, copy, idle, auditCpuUs, notes } for the report.
+ */
+export async function benchPostgres({ seconds, quick = false, root, profileDir, log }) {
   const notes = [];
   const server = await startPostgres();
   const stops = [() => server.stop()];
   try {
     const pgbench = findPgbench(server.bin);
-    if (pgbench === undefined) throw new Error('pgbench not found');
+    const psql = findPgTool(server.bin, 'psql');
+    if (pgbench === undefined || psql === undefined) throw new Error('pgbench or psql not found');
     await admin(server.adminUrl, [`create database ${DATABASE}`]);
     log(`PostgreSQL on ${server.port}; pgbench -i -s ${SCALE} …`);
     await pgbenchInit(pgbench, { host: '127.0.0.1', port: server.port, user: 'postgres', password: server.password, database: DATABASE }, SCALE);
@@ -62,7 +74,7 @@ export async function benchPostgres({ seconds, root, profileDir, log }) {
     });
     if (bouncer) {
       stops.push(() => bouncer.stop());
-      targets.push({ ...direct, name: `pgbouncer ${bouncer.version} (session)`, port: bouncer.port, baseline: 'pgbouncer' });
+      targets.push({ ...direct, name: `pgbouncer ${bouncer.version} (session)`, port: bouncer.port, pid: bouncer.pid, peer: true });
     } else if (notes.length === 0) {
       notes.push('pgbouncer is not installed (apt-get install pgbouncer): no pgbouncer baseline');
     }
@@ -73,53 +85,135 @@ export async function benchPostgres({ seconds, root, profileDir, log }) {
     });
     stops.push(() => jitgate.stop());
     const grant = await jitgate.grant();
-    targets.push({ name: 'jitgate', host: '127.0.0.1', port: jitgate.pgPort, user: grant.id, password: grant.token, database: DATABASE });
+    const gate = { name: 'jitgate', host: '127.0.0.1', port: jitgate.port, user: grant.id, password: grant.token, database: DATABASE, pid: jitgate.pid };
+    targets.push(gate);
     // Diagnostic: the same engine with the audit trail, store and broker stubbed out, in this process.
     const relay = await startRelayOnly({ root, host: '127.0.0.1', port: server.port, database: DATABASE, user: direct.user, password: direct.password });
     stops.push(() => relay.stop());
-    targets.push({ name: RELAY_ONLY, host: '127.0.0.1', port: relay.port, user: relay.user, password: relay.password, database: DATABASE });
+    targets.push({ name: RELAY_ONLY, host: '127.0.0.1', port: relay.port, user: relay.user, password: relay.password, database: DATABASE, pid: relay.pid });
 
     // Warm-up: the lease is issued at jitgate's first login; caches, JIT and pools settle on every target.
     for (const target of targets) await pgbenchRun(pgbench, target, { clients: 4, threads: 2, seconds: 2 });
 
+    const counter = openEventCounter(jitgate.storePath);
+    stops.push(async () => counter.close());
     const results = [];
     for (const scenario of SCENARIOS) {
       for (const target of targets) {
-        const result = await pgbenchRun(pgbench, target, { ...scenario, seconds });
-        results.push({ scenario: scenario.name, target: target.name, ...result });
-        log(`${scenario.name.padEnd(36)} ${target.name.padEnd(28)} ${result.tps.toFixed(0).padStart(8)} tps  ${result.latencyMs.toFixed(3)} ms`);
+        const since = target === gate ? await counter.settle() : 0;
+        const cpu = cpuMeter(target.pid);
+        const run = await pgbenchRun(pgbench, target, { ...scenario, seconds });
+        const cpuSeconds = target.pid === undefined ? null : cpu();
+        const result = { scenario: scenario.name, target: target.name, ...run, proxyCpuUsPerTx: cpuSeconds === null ? null : (cpuSeconds * 1e6) / run.transactions };
+        if (target === gate) result.audit = eventCheck(run.transactions, (await counter.countSince(since, PGBENCH_SELECT)).events);
+        results.push(result);
+        log(`${scenario.name.padEnd(44)} ${target.name.padEnd(28)} ${run.tps.toFixed(0).padStart(8)} tps  ${run.latencyMs.toFixed(3)} ms`
+          + `${result.audit ? `  events ${result.audit.events}/${result.audit.transactions}` : ''}`);
       }
     }
-    return { scale: SCALE, targets: targets.map((target) => target.name), results, notes };
+    const find = (name) => results.find((result) => result.scenario === SIXTEEN && result.target === name);
+    const auditCpuUs = find('jitgate') && find(RELAY_ONLY) ? find('jitgate').proxyCpuUsPerTx - find(RELAY_ONLY).proxyCpuUsPerTx : null;
+
+    const rows = copyRows(quick ? 100 : 1000);
+    log(`COPY out: ${rows} rows per run …`);
+    const copy = [];
+    for (const target of targets) {
+      const measured = await copyOut(psql, target, { rows, pid: target.pid });
+      copy.push({ target: target.name, peer: Boolean(target.peer), ...measured });
+      log(`COPY out ${target.name.padEnd(28)} ${measured.mbPerSecond.toFixed(0).padStart(6)} MB/s`);
+    }
+
+    const sessions = quick ? 200 : 2000;
+    const idle = [];
+    log(`${sessions} idle sessions through jitgate${bouncer ? ' and pgbouncer' : ''} …`);
+    // A fresh jitgate: memory the load runs above left behind (allocator arenas, grown heap) would hide the sessions' own.
+    const fresh = await startJitgate({ adminUrl: dbUrl(server, DATABASE), roleStatements: ROLE_STATEMENTS, root, gcHook: true });
+    stops.push(() => fresh.stop());
+    const freshGrant = await fresh.grant();
+    const freshTarget = { ...gate, port: fresh.port, user: freshGrant.id, password: freshGrant.token, pid: fresh.pid };
+    idle.push({ target: 'jitgate', ...await idleSessions({ connection: freshTarget, count: sessions, memory: jitgateMemory(fresh) }) });
+    const bouncerTarget = targets.find((target) => target.peer);
+    if (bouncerTarget) idle.push({ target: bouncerTarget.name, ...await idleSessions({ connection: bouncerTarget, count: sessions, memory: processMemory(bouncer.pid) }) });
+    return { scale: SCALE, targets: targets.map((target) => target.name), results, auditCpuUs, copy, idle, notes };
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error) => notes.push(`stop failed: ${error.message}`));
   }
 }
 
-/** The markdown table: TPS, mean latency and both as a ratio to direct, per scenario. */
+const ratio = (value, base) => (value !== undefined && value !== null && base ? (value / base).toFixed(2) : '–');
+const fixed = (value, digits = 1) => (value === null || value === undefined ? '–' : value.toFixed(digits));
+const isPeer = (name) => /^pgbouncer/.test(name);
+
+/** The pgbench table: TPS and latency, as ratios to direct and to pgbouncer, proxy CPU per transaction, audit events. */
 export function postgresTable({ results }) {
-  const lines = ['| scenario | target | TPS | mean latency (ms) | TPS / direct | latency / direct |', '|---|---|---:|---:|---:|---:|'];
+  const lines = ['| scenario | target | TPS | mean latency (ms) | TPS ÷ direct | latency ÷ direct | TPS ÷ pgbouncer | proxy CPU µs/tx | statement events (tx / events / lost) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|'];
   for (const result of results) {
-    const direct = results.find((other) => other.scenario === result.scenario && other.target === 'direct');
-    const ratio = (value, base) => (base ? (value / base).toFixed(2) : '–');
+    const same = results.filter((other) => other.scenario === result.scenario);
+    const direct = same.find((other) => other.target === 'direct');
+    const peer = same.find((other) => isPeer(other.target));
+    const audit = result.audit ? `${result.audit.transactions} / ${result.audit.events} / ${result.audit.lost}` : '–';
     lines.push(`| ${result.scenario} | ${result.target} | ${result.tps.toFixed(0)} | ${result.latencyMs.toFixed(3)} | `
-      + `${ratio(result.tps, direct?.tps)} | ${ratio(result.latencyMs, direct?.latencyMs)} |`);
+      + `${ratio(result.tps, direct?.tps)} | ${ratio(result.latencyMs, direct?.latencyMs)} | ${ratio(result.tps, peer?.tps)} | `
+      + `${fixed(result.proxyCpuUsPerTx)} | ${audit} |`);
   }
   return lines.join('\n');
 }
 
-/** DESIGN §8's Postgres bars, judged from the results. */
-export function postgresBudget({ results }) {
-  const find = (scenario, target) => results.find((result) => result.scenario === scenario && (target instanceof RegExp ? target.test(result.target) : result.target === target));
-  const verdicts = [];
-  const one = SCENARIOS[0].name;
-  const sixteen = SCENARIOS[1].name;
-  const connect = SCENARIOS[2].name;
-  const [d1, j1] = [find(one, 'direct'), find(one, 'jitgate')];
-  if (d1 && j1) verdicts.push({ bar: '1-client latency ≤ 1.2× direct', value: `${(j1.latencyMs / d1.latencyMs).toFixed(2)}×`, met: j1.latencyMs <= 1.2 * d1.latencyMs });
-  const [b16, j16] = [find(sixteen, /^pgbouncer/), find(sixteen, 'jitgate')];
-  if (b16 && j16) verdicts.push({ bar: '16 clients ≥ pgbouncer throughput', value: `${(j16.tps / b16.tps).toFixed(2)}× pgbouncer`, met: j16.tps >= b16.tps });
-  const [bc, jc] = [find(connect, /^pgbouncer/), find(connect, 'jitgate')];
-  if (bc && jc) verdicts.push({ bar: 'connection setup ≥ pgbouncer rate', value: `${(jc.tps / bc.tps).toFixed(2)}× pgbouncer`, met: jc.tps >= bc.tps });
-  return verdicts;
+export function copyTable({ copy }) {
+  const direct = copy.find((row) => row.target === 'direct');
+  const peer = copy.find((row) => row.peer);
+  const lines = ['| target | MB/s | ÷ direct | ÷ pgbouncer | proxy CPU µs/MB | runs (MB/s) |', '|---|---:|---:|---:|---:|---|'];
+  for (const row of copy) {
+    lines.push(`| ${row.target} | ${row.mbPerSecond.toFixed(0)} | ${ratio(row.mbPerSecond, direct?.mbPerSecond)} | ${ratio(row.mbPerSecond, peer?.mbPerSecond)} | `
+      + `${fixed(row.proxyCpuUsPerMb, 0)} | ${row.samples.map((sample) => sample.mbPerSecond.toFixed(0)).join(', ')} |`);
+  }
+  return lines.join('\n');
 }
+
+export function idleTable({ idle }) {
+  const mb = (bytes) => (bytes === undefined ? '–' : (bytes / 1048576).toFixed(1));
+  const lines = ['| target | sessions | opened in (s) | heap MB before → after | KB heap / session | KB external / session | RSS MB before → after | KB RSS / session |',
+    '|---|---:|---:|---|---:|---:|---|---:|'];
+  for (const row of idle) {
+    const { before, after, perSession } = row;
+    lines.push(`| ${row.target} | ${row.sessions} | ${row.openSeconds.toFixed(1)} | ${before.heap === undefined ? '–' : `${mb(before.heap)} → ${mb(after.heap)}`} | `
+      + `${fixed(perSession.heapKb)} | ${fixed(perSession.externalKb)} | ${mb(before.rss)} → ${mb(after.rss)} | ${fixed(perSession.rssKb)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** A verdict; `met: null` when a figure or its baseline is missing (reported, never judged). */
+const verdict = (bar, met, value) => ({ bar, met, value });
+
+/** DESIGN §8's Postgres bars, judged from the results; values name the ratio to direct and to pgbouncer. */
+export function postgresBudget({ results, copy, idle, auditCpuUs }) {
+  const find = (scenario, match) => results.find((result) => result.scenario === scenario && match(result.target));
+  const both = (scenario, key) => {
+    const [direct, peer, gate] = [find(scenario, (name) => name === 'direct'), find(scenario, isPeer), find(scenario, (name) => name === 'jitgate')];
+    return { gate, peer, text: `${ratio(gate?.[key], direct?.[key])}× direct, ${ratio(gate?.[key], peer?.[key])}× pgbouncer` };
+  };
+  const throughput = (bar, scenario) => {
+    const { gate, peer, text } = both(scenario, 'tps');
+    return verdict(bar, gate && peer ? gate.tps >= peer.tps : null, `${fixed(gate?.tps, 0)} TPS: ${text}`);
+  };
+  const one = both(ONE, 'latencyMs');
+  const d1 = find(ONE, (name) => name === 'direct');
+  const [copyDirect, copyPeer, copyGate] = [copy.find((row) => row.target === 'direct'), copy.find((row) => row.peer), copy.find((row) => row.target === 'jitgate')];
+  const idleGate = idle.find((row) => row.target === 'jitgate');
+  return [
+    verdict('PG 1-client latency ≤ 1.20× direct', one.gate && d1 ? one.gate.latencyMs <= 1.2 * d1.latencyMs : null, `${fixed(one.gate?.latencyMs, 3)} ms: ${one.text}`),
+    throughput('PG 16 clients, simple protocol ≥ 1.0× pgbouncer TPS', SIXTEEN),
+    throughput('PG 16 clients, extended protocol ≥ 1.0× pgbouncer TPS', EXTENDED),
+    verdict('PG COPY out ≥ 0.95× direct', copyGate && copyDirect ? copyGate.mbPerSecond >= 0.95 * copyDirect.mbPerSecond : null,
+      `${fixed(copyGate?.mbPerSecond, 0)} MB/s: ${ratio(copyGate?.mbPerSecond, copyDirect?.mbPerSecond)}× direct, ${ratio(copyGate?.mbPerSecond, copyPeer?.mbPerSecond)}× pgbouncer`),
+    throughput('PG pgbench -C (connection per transaction) rate ≥ 1.0× pgbouncer', CONNECT),
+    verdict('≤ 12 KB heap per idle session', idleGate ? idleGate.perSession.heapKb <= 12 : null,
+      `${fixed(idleGate?.perSession.heapKb)} KB heap, ${fixed(idleGate?.perSession.rssKb)} KB RSS per session (pgbouncer: `
+      + `${fixed(idle.find((row) => row.target !== 'jitgate')?.perSession.rssKb)} KB RSS) over ${idleGate?.sessions ?? '–'} sessions`),
+    verdict('audit ≤ 2 µs CPU per statement (jitgate − audit stubbed, PG 16 clients)', auditCpuUs === null ? null : auditCpuUs <= 2, `${fixed(auditCpuUs)} µs`),
+  ];
+}
+
+/** Every jitgate run's event check, for the run-wide "events lost = 0" bar. */
+export const postgresEventChecks = ({ results }) => results.filter((result) => result.audit).map((result) => ({ run: `PG ${result.scenario}`, ...result.audit }));

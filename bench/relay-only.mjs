@@ -1,19 +1,25 @@
-// A diagnostic target for `npm run bench`: jitgate's Postgres engine in this process with every collaborator stubbed
-// — a fixed grant, a fixed upstream user, and an audit trail that drops events — so the table can show how much of
-// jitgate's cost is the relay and tap and how much the audit sinks. Never a configuration jitgate offers.
+// Diagnostic targets for `npm run bench`: jitgate's Postgres or MySQL engine in this process with every collaborator
+// stubbed — a fixed grant, a fixed upstream user, and an audit trail that drops events — so the tables can show how
+// much of jitgate's cost is the relay and tap (which still decode every message and build every statement record)
+// and how much the audit sinks. Never a configuration jitgate offers.
 /* global AbortController */
 import { randomBytes } from 'node:crypto';
 
-/** Starts the stubbed engine on a free port; `upstream` is the user it logs in as on { host, port, database }. */
-export async function startRelayOnly({ root, host, port, database, user, password }) {
+const ROLE = {
+  postgres: `['CREATE ROLE "{{name}}" PASSWORD ''{{password}}''']`,
+  mysql: `["CREATE USER '{{name}}' IDENTIFIED BY '{{password}}'"]`,
+};
+
+/** The collaborators both engines take, stubbed; `upstream` is the user the engine logs in as on { host, port, database }. */
+async function stubbed(protocol, { root, host, port, database, user, password }) {
   const dist = (path) => import(new URL(`dist/src/${path}`, `file://${root}/`).href);
-  const [{ makeTokenVerifiers }, { newGrantId }, { Secret }, { PostgresEngine }, { listen }, { SessionRegistry }, { createLogger }, { parseConfigText }] =
-    await Promise.all(['access/tokens.js', 'access/ids.js', 'audit/secret.js', 'engines/postgres/engine.js', 'net/listener.js',
+  const [{ makeTokenVerifiers }, { newGrantId }, { Secret }, engines, { listen }, { SessionRegistry }, { createLogger }, { parseConfigText }] =
+    await Promise.all(['access/tokens.js', 'access/ids.js', 'audit/secret.js', `engines/${protocol}/engine.js`, 'net/listener.js',
       'session/registry.js', 'log.js', 'config/load.js'].map(dist));
   const config = parseConfigText(`
 resources:
-  - { name: relay, protocol: postgres, host: ${host}, port: ${port}, database: ${database}, tls: { mode: disable }, admin: { user: unused },
-      roles: { readonly: { max_ttl: 1h, creation_statements: ['CREATE ROLE "{{name}}" PASSWORD ''{{password}}'''] } } }
+  - { name: relay, protocol: ${protocol}, host: ${host}, port: ${port}, database: ${database}, tls: { mode: disable }, admin: { user: unused },
+      roles: { readonly: { max_ttl: 1h, creation_statements: ${ROLE[protocol]} } } }
 `, { env: {} });
   const [resource] = config.resources;
   const token = randomBytes(32).toString('base64url');
@@ -23,9 +29,8 @@ resources:
     ttlSeconds: 7200, approvalsRequired: 0, approverGroups: [], createdAt: now, approvedAt: now, activatedAt: now,
     expiresAt: new Date(now.getTime() + 7_200_000), endedAt: null, verifiers: await makeTokenVerifiers(token), decisions: [], version: 1,
   };
-  const logger = createLogger('warn');
   const shutdown = new AbortController();
-  const engine = new PostgresEngine({
+  const deps = {
     grants: { lookup: async (id) => (id === grant.id ? grant : undefined), activate: async () => {}, allowsAddress: () => true },
     leases: {
       acquire: async () => ({ leaseId: 'bench', broker: 'builtin', grantId: grant.id, resource: 'relay', role: 'readonly', username: user,
@@ -36,15 +41,33 @@ resources:
     sessions: new SessionRegistry(),
     sessionRecords: { insertSession: async () => {}, updateSession: async () => {} },
     resources: () => resource,
-    logger, shutdown: shutdown.signal, tls: { context: undefined, require: false },
-    maxMessageBytes: 256 * 1024 * 1024, maxAuditSqlBytes: 1024 * 1024, warnBeforeMs: 60_000, parameters: 'full', mockSecretKey: randomBytes(32),
-  });
-  const listener = await listen('127.0.0.1:0', 'postgres', (socket) => engine.handleConnection(socket), logger);
-  return {
-    port: listener.address.port, user: grant.id, password: token,
-    async stop() {
-      shutdown.abort();
-      await listener.close();
-    },
+    logger: createLogger('warn'), shutdown: shutdown.signal, tls: { context: undefined, require: false },
+    maxAuditSqlBytes: 1024 * 1024, parameters: 'full', mockSecretKey: randomBytes(32),
   };
+  /** Listens on a free port with `engine`; the handle logs in with the stub grant's id and token. */
+  const serve = async (engine) => {
+    const listener = await listen('127.0.0.1:0', protocol, (socket) => engine.handleConnection(socket), createLogger('warn'));
+    return {
+      port: listener.address.port, user: grant.id, password: token, pid: process.pid,
+      async stop() {
+        shutdown.abort();
+        await listener.close();
+      },
+    };
+  };
+  return { engines, resource, deps, serve };
+}
+
+/** The Postgres engine, stubbed, on a free port. */
+export async function startRelayOnly(upstream) {
+  const { engines, deps, serve } = await stubbed('postgres', upstream);
+  return serve(new engines.PostgresEngine({ ...deps, maxMessageBytes: 256 * 1024 * 1024, warnBeforeMs: 60_000 }));
+}
+
+/** The MySQL engine, stubbed, on a free port. */
+export async function startMysqlRelayOnly(upstream) {
+  const { engines, resource, deps, serve } = await stubbed('mysql', upstream);
+  const engine = new engines.MysqlEngine({ ...deps, mysqlResources: [resource], maxPacketBytes: 256 * 1024 * 1024 });
+  await engine.probe();
+  return serve(engine);
 }

@@ -1,22 +1,19 @@
 // Throwaway servers for `npm run bench`: a PostgreSQL cluster (initdb + postgres, scram-sha-256, on a free port) and,
 // when installed, a pgbouncer in front of it (session pooling, SCRAM). As root, both run as the `postgres` OS user,
 // which initdb, postgres and pgbouncer insist on. Everything lives in one temp dir, removed by stop().
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { chownSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findExecutable, freePort, runToEnd, spawnLogged, stopChild, tempDir, waitForPort } from './spawn.mjs';
 
 const PG_LIB = '/usr/lib/postgresql';
+/** Room for the idle-session measurement (2000 clients through jitgate or pgbouncer) plus the usual few. */
+export const MAX_CONNECTIONS = 2200;
 
 export function findPostgresBin() {
   if (!existsSync(PG_LIB)) return undefined;
   return readdirSync(PG_LIB).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a))
     .map((major) => join(PG_LIB, major, 'bin')).find((bin) => existsSync(join(bin, 'initdb')));
-}
-
-export function findExecutable(name, dirs = ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin']) {
-  return dirs.map((dir) => join(dir, name)).find((path) => existsSync(path));
 }
 
 function osUser(name) {
@@ -30,60 +27,12 @@ function osUser(name) {
 /** As root: the `postgres` OS user the servers run as; otherwise undefined (run as ourselves). */
 const runAs = () => (process.getuid?.() === 0 ? osUser('postgres') : undefined);
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function spawnLogged(command, args, logPath, as, extra = {}) {
-  const fd = openSync(logPath, 'a', 0o644);
-  return spawn(command, args, { stdio: ['ignore', fd, fd], ...(as ? { uid: as.uid, gid: as.gid } : {}), ...extra });
-}
-
-function runToEnd(command, args, logPath, as) {
-  return new Promise((resolve, reject) => {
-    const child = spawnLogged(command, args, logPath, as);
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}; see ${logPath}`))));
-  });
-}
-
-async function waitForPort(port, what, child, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited during startup (${child.exitCode})`);
-    const open = await new Promise((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function stopChild(child, signal = 'SIGINT') {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
-    child.kill(signal);
-  });
-}
-
 /** A cluster tuned for a benchmark that measures the proxy, not the disk. */
 export async function startPostgres() {
   const bin = findPostgresBin();
   if (bin === undefined) throw new Error('no PostgreSQL binaries under /usr/lib/postgresql/<major>/bin');
   const as = runAs();
-  const dir = mkdtempSync('/tmp/jitgate-bench-pg-');
+  const dir = tempDir('jitgate-bench-pg-', '/tmp');
   if (as) chownSync(dir, as.uid, as.gid);
   const password = randomBytes(18).toString('base64url');
   const pwfile = join(dir, 'pwfile');
@@ -96,7 +45,7 @@ export async function startPostgres() {
   writeFileSync(join(data, 'pg_hba.conf'), 'local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n');
   const port = await freePort();
   const settings = {
-    listen_addresses: '127.0.0.1', unix_socket_directories: dir, max_connections: '200', password_encryption: 'scram-sha-256',
+    listen_addresses: '127.0.0.1', unix_socket_directories: dir, max_connections: String(MAX_CONNECTIONS), password_encryption: 'scram-sha-256',
     fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', shared_buffers: '256MB',
   };
   const child = spawnLogged(join(bin, 'postgres'), ['-D', data, '-p', String(port),
@@ -105,9 +54,9 @@ export async function startPostgres() {
   // Accepting TCP is not accepting logins yet: wait for the startup to finish.
   for (let i = 0; i < 100 && !readFileSync(log, 'utf8').includes('ready to accept connections'); i++) await new Promise((r) => setTimeout(r, 100));
   return {
-    bin, dir, port, password, adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    bin, dir, port, password, pid: child.pid, adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     async stop() {
-      await stopChild(child);
+      await stopChild(child, 'SIGINT', 10_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -118,7 +67,7 @@ export async function startPgbouncer(pgPort, database, users) {
   const binary = findExecutable('pgbouncer');
   if (binary === undefined) return undefined;
   const as = runAs();
-  const dir = mkdtempSync('/tmp/jitgate-bench-pgbouncer-');
+  const dir = tempDir('jitgate-bench-pgbouncer-', '/tmp');
   const port = await freePort();
   const userlist = Object.entries(users).map(([name, password]) => `"${name}" "${password}"`).join('\n');
   writeFileSync(join(dir, 'userlist.txt'), `${userlist}\n`, { mode: 0o600 });
@@ -128,7 +77,8 @@ export async function startPgbouncer(pgPort, database, users) {
     '[pgbouncer]',
     'listen_addr = 127.0.0.1', `listen_port = ${port}`, 'unix_socket_dir =',
     'auth_type = scram-sha-256', `auth_file = ${join(dir, 'userlist.txt')}`,
-    'pool_mode = session', 'max_client_conn = 200', 'default_pool_size = 40',
+    // Session mode holds one server connection per client: the pool must fit the idle-session measurement.
+    'pool_mode = session', `max_client_conn = ${MAX_CONNECTIONS}`, `default_pool_size = ${MAX_CONNECTIONS - 100}`,
     `logfile = ${join(dir, 'pgbouncer.log')}`, `pidfile = ${join(dir, 'pgbouncer.pid')}`, '',
   ].join('\n'));
   if (as) for (const name of ['', 'userlist.txt', 'pgbouncer.ini']) chownSync(join(dir, name), as.uid, as.gid);
@@ -136,9 +86,9 @@ export async function startPgbouncer(pgPort, database, users) {
   await waitForPort(port, 'pgbouncer', child);
   const version = readFileSync(join(dir, 'pgbouncer.log'), 'utf8').match(/PgBouncer (\d[\w.]*)/)?.[1] ?? 'unknown';
   return {
-    port, version,
+    port, version, pid: child.pid,
     async stop() {
-      await stopChild(child, 'SIGTERM');
+      await stopChild(child, 'SIGTERM', 10_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
