@@ -53,8 +53,11 @@ export class JsonlAuditSink implements AuditStreamSink {
     try {
       await once(sink.#destination, 'ready');
     } catch (error) {
-      // A destroyed stream is skipped by pino's exit hook, which would otherwise flushSync a never-opened file.
+      // pino's exit hook would flushSync the never-opened file and throw "sonic boom is not ready yet" at exit.
+      // destroy() cannot mark a stream that never opened as destroyed (sonic-boom waits for a 'ready' that will not
+      // come); 'close' is what unregisters the hook (pino's buildSafeSonicBoom listens for it).
       sink.#destination.destroy();
+      sink.#destination.emit('close');
       throw error;
     }
     return sink;
