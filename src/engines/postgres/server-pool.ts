@@ -4,7 +4,9 @@
 // belongs to its grant: it is closed when the grant ends (before the lease is revoked), after `idleTimeoutMs`, at
 // shutdown, and whenever the server says anything while parked.
 import type { Socket } from 'node:net';
-import { BackendCode, FrontendCode } from '../../../protocols/postgres/codes.js';
+import { serialize } from 'pg-protocol';
+import type { BackendMessage } from 'pg-protocol/dist/messages.js';
+import { Parser } from 'pg-protocol/dist/parser.js';
 import type { GrantId } from '../../access/ids.js';
 import type { UpstreamSession } from './upstream.js';
 
@@ -22,15 +24,6 @@ interface Parked {
   readonly release: () => void;
 }
 
-// Query('DISCARD ALL'): type, int32 length (4 + text + NUL), text, NUL.
-const DISCARD_ALL = (() => {
-  const text = Buffer.from('DISCARD ALL\0', 'utf8');
-  const message = Buffer.alloc(5 + text.length);
-  message[0] = FrontendCode.Query;
-  message.writeInt32BE(4 + text.length, 1);
-  text.copy(message, 5);
-  return message;
-})();
 
 export class ServerPool {
   readonly #idle = new Map<string, Parked[]>();
@@ -133,9 +126,11 @@ export class ServerPool {
  */
 function resetServer(socket: Socket, timeoutMs: number): Promise<Map<string, string> | undefined> {
   return new Promise((resolve) => {
+    const parser = new Parser();
     const reported = new Map<string, string>();
-    let buffered: Buffer = Buffer.alloc(0);
     let completed = false;
+    // Set at ReadyForQuery: its verdict, which a message after it in the same chunk overturns.
+    let verdict: boolean | undefined;
     const finish = (result: Map<string, string> | undefined): void => {
       clearTimeout(timer);
       socket.off('data', onData).off('close', onClose).off('error', onClose);
@@ -143,31 +138,25 @@ function resetServer(socket: Socket, timeoutMs: number): Promise<Map<string, str
       resolve(result);
     };
     const onClose = (): void => finish(undefined);
+    const onMessage = (message: BackendMessage): void => {
+      const fields = message as BackendMessage & Record<string, unknown>;
+      if (verdict !== undefined) verdict = false;
+      else if (message.name === 'commandComplete') completed = fields.text === 'DISCARD ALL';
+      else if (message.name === 'parameterStatus') reported.set(String(fields.parameterName), String(fields.parameterValue));
+      else if (message.name === 'readyForQuery') verdict = completed && fields.status === 'I';
+      else if (message.name !== 'notice') verdict = false; // anything else means the connection is not clean
+    };
     const onData = (chunk: Buffer): void => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 5) {
-        const length = buffered.readInt32BE(1);
-        if (length < 4) return finish(undefined);
-        if (buffered.length < 1 + length) return;
-        const type = buffered[0];
-        const body = buffered.subarray(5, 1 + length);
-        buffered = buffered.subarray(1 + length);
-        if (type === BackendCode.CommandComplete) {
-          completed = body.toString('utf8', 0, Math.max(0, body.length - 1)) === 'DISCARD ALL';
-        } else if (type === BackendCode.ParameterStatus) { // name NUL value NUL
-          const split = body.indexOf(0);
-          if (split < 0) return finish(undefined);
-          reported.set(body.toString('utf8', 0, split), body.toString('utf8', split + 1, Math.max(split + 1, body.length - 1)));
-        } else if (type === BackendCode.ReadyForQuery) {
-          return finish(completed && body[0] === 0x49 /* 'I' */ && buffered.length === 0 ? reported : undefined);
-        } else if (type !== BackendCode.NoticeResponse) { // anything else means the connection is not clean
-          return finish(undefined);
-        }
+      try {
+        parser.parse(chunk, onMessage);
+      } catch {
+        verdict = false;
       }
+      if (verdict !== undefined) finish(verdict ? reported : undefined);
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     socket.on('data', onData).on('close', onClose).on('error', onClose);
-    socket.write(DISCARD_ALL);
+    socket.write(serialize.query('DISCARD ALL'));
     socket.resume();
   });
 }
