@@ -8,10 +8,14 @@ export function chainAfter(head: AuditChainHead | undefined, events: readonly Pe
   let prev = head?.hash ?? GENESIS_HASH;
   return events.map((event): StoredAuditEvent => {
     seq += 1;
-    const hash = linkHash(prev, event.body);
-    const { id, ts, type, grantId, sessionId, actor, body } = event; // exactly the stored fields, nothing the caller added
-    const record = { seq, id, ts, type, grantId, sessionId, actor, body, prev, hash };
-    prev = hash;
+    const record = storedRecord(event, seq, prev, linkHash(prev, event.body));
+    prev = record.hash;
     return record;
   });
+}
+
+/** The stored record of `event` at a chain position: exactly the stored fields, nothing the caller added. */
+export function storedRecord(event: PendingAuditEvent, seq: number, prev: string, hash: string): StoredAuditEvent {
+  const { id, ts, type, grantId, sessionId, actor, body } = event;
+  return { seq, id, ts, type, grantId, sessionId, actor, body, prev, hash };
 }

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { storedRecord } from './chain-records.js';
 import type { SessionColumns } from './sqlite-audit-append.js';
 import type { PendingAuditEvent, StoredAuditEvent } from './store.js';
 import type { SessionsTable } from './tables.js';
@@ -105,10 +106,8 @@ export class SqliteAuditWorkerClient {
     }
     let prev = reply.prev;
     entry.resolve(entry.events.map((event, index): StoredAuditEvent => {
-      const hash = reply.hashes[index] ?? '';
-      const { id, ts, type, grantId, sessionId, actor, body } = event;
-      const record = { seq: reply.firstSeq + index, id, ts, type, grantId, sessionId, actor, body, prev, hash };
-      prev = hash;
+      const record = storedRecord(event, reply.firstSeq + index, prev, reply.hashes[index] ?? '');
+      prev = record.hash;
       return record;
     }));
   }
