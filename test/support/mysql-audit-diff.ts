@@ -31,7 +31,8 @@ export const COMPARED_COMMANDS: ReadonlySet<string> = new Set(['Query', 'Prepare
 
 export interface Mismatch {
   readonly session: string | null;
-  readonly threadId: number | null;
+  /** The server session: `<thread id>#<n>`, the n-th since the connection opened or jitgate last reset it. */
+  readonly serverSession: string | null;
   readonly what: 'missing' | 'extra';
   readonly text: string;
   readonly why: string;
@@ -116,7 +117,7 @@ interface Alignment {
   prefix: number;
 }
 
-function align(session: string | null, threadId: number | null, entries: readonly GeneralLogEntry[],
+function align(session: string | null, serverSession: string | null, entries: readonly GeneralLogEntry[],
   events: readonly StatementEvent[], stopAtFirstMismatch: boolean): Alignment {
   const out: Alignment = { matchedEntries: 0, matchedEvents: 0, prepareErrors: 0, missing: [], extra: [], prefix: 0 };
   let clean = true;
@@ -142,11 +143,11 @@ function align(session: string | null, threadId: number | null, entries: readonl
     const next = entries[e + 1];
     const eventFitsLater = next !== undefined && typeof entryMatch(next, events, v) === 'number';
     if (entry !== undefined && (events[v] === undefined || eventFitsLater)) {
-      out.missing.push({ session, threadId, what: 'missing', text: `${entry.command}: ${entry.argument.toString('utf8', 0, 160)}`, why: matched });
+      out.missing.push({ session, serverSession, what: 'missing', text: `${entry.command}: ${entry.argument.toString('utf8', 0, 160)}`, why: matched });
       e++;
     } else {
       const event = events[v] as StatementEvent;
-      out.extra.push({ session, threadId, what: 'extra', text: `${event.kind} #${event.seq}: ${event.sql.slice(0, 160)}`, why: matched });
+      out.extra.push({ session, serverSession, what: 'extra', text: `${event.kind} #${event.seq}: ${event.sql.slice(0, 160)}`, why: matched });
       v++;
     }
   }
@@ -157,14 +158,14 @@ function align(session: string | null, threadId: number | null, entries: readonl
  * Diffs the compared entries of each lease-user thread against the statement events of each session (both in
  * order). Sessions without events and threads without compared entries pair up silently.
  */
-export function diffAudit(threads: ReadonlyMap<number, readonly GeneralLogEntry[]>,
+export function diffAudit(threads: ReadonlyMap<string, readonly GeneralLogEntry[]>,
   sessions: ReadonlyMap<string, readonly StatementEvent[]>): AuditDiff {
   const compared = new Map([...threads].map(([id, entries]) => [id, entries.filter((entry) => COMPARED_COMMANDS.has(entry.command))] as const));
   const unpaired = new Map([...compared].filter(([, entries]) => entries.length > 0));
-  const pairs: [string, number | null][] = [];
+  const pairs: [string, string | null][] = [];
   for (const [session, events] of sessions) {
     if (events.length === 0) continue;
-    let best: { id: number; prefix: number } | undefined;
+    let best: { id: string; prefix: number } | undefined;
     for (const [id, entries] of unpaired) {
       const { prefix } = align(session, id, entries, events, true);
       if (best === undefined || prefix > best.prefix) best = { id, prefix };

@@ -71,3 +71,30 @@ export function entriesByThreadOf(entries: readonly GeneralLogEntry[], user: str
   }
   return threads;
 }
+
+/**
+ * Splits each thread's entries into the server sessions jitgate gave its clients: a parked connection is reset with
+ * COM_RESET_CONNECTION (which MariaDB does not log) and a commented USE back to the resource's database, which it
+ * does; the next client's session starts after it. Keys are `<thread id>#<n>`.
+ */
+const JITGATE_RESET = '/* jitgate: server connection reset for reuse */ USE ';
+
+export function serverSessionsOf(threads: ReadonlyMap<number, readonly GeneralLogEntry[]>): { sessions: Map<string, GeneralLogEntry[]>; resets: number } {
+  const sessions = new Map<string, GeneralLogEntry[]>();
+  let resets = 0;
+  for (const [threadId, entries] of threads) {
+    let part = 0;
+    let current: GeneralLogEntry[] = [];
+    sessions.set(`${threadId}#${part}`, current);
+    for (const entry of entries) {
+      if (entry.command !== 'Query' || !entry.argument.toString('utf8').startsWith(JITGATE_RESET)) {
+        current.push(entry);
+        continue;
+      }
+      resets++;
+      current = [];
+      sessions.set(`${threadId}#${++part}`, current);
+    }
+  }
+  return { sessions, resets };
+}

@@ -10,12 +10,14 @@ import { WireFormatError } from '../../../protocols/shared/wire-format-error.js'
 import type { Grant } from '../../access/grant.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
+import { ServerPool } from '../../net/server-pool.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
 import { emitSafely, recordSessionEnd } from '../../session/session-end.js';
 import type { MysqlEngineDeps } from './deps.js';
 import { greetClient, mockVerifiers, OFFERED_CAPABILITIES, proveToken, type AcceptedClient, type ServerIdentity } from './handshake.js';
 import { PeerClosed } from './packet-reader.js';
 import { MysqlRelay } from './relay.js';
+import { resetMysqlServer } from './server-reset.js';
 import { commandRefusal } from './policy.js';
 import { MysqlTap } from './tap.js';
 import { connectMysqlUpstream, killQuery, probeGreeting, type MysqlUpstreamSession } from './upstream.js';
@@ -26,6 +28,20 @@ const PROBE_TIMEOUT_MS = 3_000;
 const DEFAULT_IDENTITY: ServerIdentity = {
   serverVersion: '8.0.36-jitgate', upstreamCapabilities: OFFERED_CAPABILITIES, upstreamMariadbCapabilities: 0, characterSet: Charset.utf8mb4_general_ci,
 };
+
+/** How long a reset server connection waits for the grant's next login (as on the Postgres port). */
+const SERVER_IDLE_TIMEOUT_MS = 60_000;
+const MAX_IDLE_SERVERS_PER_KEY = 32;
+
+/**
+ * Which parked server connections a login may take: same lease user, resource and the session shape the client
+ * negotiated (capabilities, MariaDB extensions, character set; COM_RESET_CONNECTION restores the handshake's).
+ * Connection attributes are informational and not part of it: a reused connection shows its first client's.
+ */
+function serverKeyOf(leaseId: string, resource: ResourceConfig, client: AcceptedClient): string {
+  return JSON.stringify([leaseId, resource.name, resource.database, client.capabilities, client.mariadbCapabilities,
+    client.response.characterSet, client.response.maxPacketSize]);
+}
 
 function clientHost(socket: Socket): string {
   return socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
@@ -48,8 +64,16 @@ function errFor(reason: SessionEndReason, grant: string): ErrFields | undefined 
 export class MysqlEngine {
   private identity: ServerIdentity = DEFAULT_IDENTITY;
   private connectionIds = 1;
+  private readonly servers: ServerPool<MysqlUpstreamSession>;
 
-  constructor(private readonly deps: MysqlEngineDeps) {}
+  constructor(private readonly deps: MysqlEngineDeps) {
+    this.servers = new ServerPool<MysqlUpstreamSession>({
+      idleTimeoutMs: SERVER_IDLE_TIMEOUT_MS, maxIdlePerKey: MAX_IDLE_SERVERS_PER_KEY,
+      reset: resetMysqlServer,
+    });
+    deps.sessions.onGrantEnd((grantId) => this.servers.closeGrant(grantId));
+    deps.shutdown.addEventListener('abort', () => this.servers.closeAll(), { once: true });
+  }
 
   /** Learns the upstream version and capabilities from the resources' greetings, so clients see the real server. */
   async probe(): Promise<void> {
@@ -149,6 +173,7 @@ export class MysqlEngine {
 
     let upstream: MysqlUpstreamSession;
     let login: Parameters<typeof connectMysqlUpstream>[0];
+    let serverKey: string | undefined;
     try {
       // Steps 4–5: the grant's shared lease, then the upstream login with the capabilities the client negotiated.
       const lease = await deps.leases.acquire(grant);
@@ -159,7 +184,9 @@ export class MysqlEngine {
         characterSet: client.response.characterSet, maxPacketSize: client.response.maxPacketSize,
         connectAttributes: client.response.connectAttributes,
       };
-      upstream = await connectMysqlUpstream(login, session.signal);
+      // A lease revoked when its last session leaves (teardown on_disconnect) keeps no server connections.
+      serverKey = resource.teardown.mode === 'on_disconnect' ? undefined : serverKeyOf(lease.leaseId, resource, client);
+      upstream = (serverKey === undefined ? undefined : this.servers.take(serverKey)) ?? await connectMysqlUpstream(login, session.signal);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const told = session.isEnded ? errFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : mysqlError.upstreamUnavailable(message);
@@ -190,6 +217,8 @@ export class MysqlEngine {
         session.end({ kind: 'protocol_error', detail });
       },
       cancelInFlight: () => { void killQuery(login, threadId).catch(() => {}); },
+      // Only a client that left on its own: every other end (expiry, revocation, shutdown) closes the server too.
+      keepUpstream: () => serverKey !== undefined && session.endReason?.kind === 'client_closed' && !deps.shutdown.aborted,
     }, { capabilities: client.capabilities, maxPayloadBytes: deps.maxPacketBytes, clientRetainBytes: deps.maxAuditSqlBytes + 64 });
     const expiry = setTimeout(() => session.end({ kind: 'grant_expired' }), Math.max(0, grant.expiresAt.getTime() - Date.now()) + 2_000);
     expiry.unref();
@@ -201,7 +230,9 @@ export class MysqlEngine {
     relay.start();
     await relay.done;
 
-    // Step 8: bookkeeping; the lease ends with the grant (DESIGN §4).
+    // Step 8: bookkeeping; the lease ends with the grant (DESIGN §4). A server connection the relay handed back is
+    // reset and parked before the session's end is counted.
+    if (relay.keptUpstream && serverKey !== undefined) void this.servers.park(serverKey, grant.id, upstream);
     clearTimeout(expiry);
     tap.abandon({ code: '1927', message: `session ended: ${describeEndReason(session.endReason ?? { kind: 'shutdown' })}` });
     await this.endSession(session, recorder.count, started);

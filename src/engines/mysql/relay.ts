@@ -1,7 +1,8 @@
 // Step 7 for MySQL: verbatim relay in both directions with a tap on each (STYLE rule 6). Client commands are framed
 // with sequence checking (each command starts at 0); a command jitgate refuses (policy, audit unavailable) is answered
 // with an ERR in its place when it arrived alone, which is how every MySQL client sends commands. Closing waits for a
-// server packet boundary, so jitgate's ERR never lands inside another packet.
+// server packet boundary, so jitgate's ERR never lands inside another packet. A lone COM_QUIT is withheld from the
+// server, so its connection can outlive the client (src/net/server-pool.ts).
 import type { Socket } from 'node:net';
 import { decodeClientCommand, type ClientCommand } from '../../../protocols/mysql/client-commands.js';
 import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-framer.js';
@@ -24,7 +25,15 @@ export interface MysqlRelayHooks {
   onViolation(detail: string, told: ErrFields): void;
   /** KILL QUERY for the command in flight (teardown step 2). */
   cancelInFlight(): void;
+  /**
+   * Asked at the end of a session whose client sent a lone COM_QUIT at idle (withheld from the server): true when the
+   * engine takes the server connection back (the relay then detaches from it instead of closing it).
+   */
+  keepUpstream?(): boolean;
 }
+
+/** COM_QUIT as a lone packet: header (payload length 1, sequence 0) and the command byte. */
+const QUIT_PACKET_LENGTH = 5;
 
 export interface MysqlRelayOptions {
   readonly capabilities: number;
@@ -38,10 +47,20 @@ export class MysqlRelay {
   private readonly fromServerFramer: PacketFramer;
   private refused: ErrFields | undefined;
   private packetsInChunk = 0;
+  private quitInChunk = false;
   private nextServerSequence = 1;
   private closing: ErrFields | null | undefined;
   private finished = false;
   private closeTimer: NodeJS.Timeout | undefined;
+  /** The client sent COM_QUIT alone at idle and jitgate kept it from the server. */
+  private quitWithheld = false;
+  /** The server was sent the client's FIN or its COM_QUIT: it is closing. */
+  private upstreamEnded = false;
+  /** The engine took the server connection back at the end (see keepUpstream). */
+  keptUpstream = false;
+  private readonly onUpstreamData = (chunk: Buffer): void => this.fromUpstream(chunk);
+  private readonly onUpstreamClose = (): void => this.session.end({ kind: 'upstream_closed' });
+  private readonly ignoreError = (): void => {};
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
@@ -53,6 +72,7 @@ export class MysqlRelay {
       // Every command starts a new exchange at sequence id 0.
       this.fromClientFramer.expectSequenceId(0);
       const command = decodeClientCommand(payload, { capabilities: options.capabilities, payloadLength });
+      if (command.type === 'quit') this.quitInChunk = true;
       const refusal = this.hooks.refusal(command);
       if (refusal) {
         this.refused = refusal;
@@ -69,12 +89,17 @@ export class MysqlRelay {
 
   start(): void {
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    this.upstream.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
+    this.upstream.on('data', this.onUpstreamData);
     this.client.on('close', () => this.session.end({ kind: 'client_closed' }));
-    this.upstream.on('close', () => this.session.end({ kind: 'upstream_closed' }));
-    this.client.on('end', () => this.upstream.end());
+    this.upstream.on('close', this.onUpstreamClose);
+    // After a withheld COM_QUIT the client's FIN means nothing to the server; otherwise it is passed on.
+    this.client.on('end', () => {
+      if (this.quitWithheld) return;
+      this.upstreamEnded = true;
+      this.upstream.end();
+    });
     this.client.on('error', () => {});
-    this.upstream.on('error', () => {});
+    this.upstream.on('error', this.ignoreError);
     this.client.resume();
     this.upstream.resume();
   }
@@ -102,11 +127,12 @@ export class MysqlRelay {
   }
 
   private fromClient(chunk: Buffer): void {
-    if (this.closing !== undefined || this.finished) return;
+    if (this.closing !== undefined || this.finished || this.quitWithheld) return;
     this.session.bytesIn += chunk.length;
     const startedIdle = this.fromClientFramer.isIdle;
     this.refused = undefined;
     this.packetsInChunk = 0;
+    this.quitInChunk = false;
     try {
       this.fromClientFramer.push(chunk);
     } catch (error) {
@@ -121,6 +147,16 @@ export class MysqlRelay {
         this.hooks.onViolation('a refused command arrived with other data', this.refused);
       }
       return;
+    }
+    if (this.quitInChunk) {
+      // Alone, between commands: the server need not hear it. Any other COM_QUIT goes on and the server closes.
+      if (startedIdle && this.packetsInChunk === 1 && chunk.length === QUIT_PACKET_LENGTH && !this.tap.busy && this.fromServerFramer.isIdle) {
+        this.quitWithheld = true;
+        // The server would close the connection now; jitgate does so in its place.
+        this.session.end({ kind: 'client_closed' });
+        return;
+      }
+      this.upstreamEnded = true;
     }
     if (!this.upstream.write(chunk)) {
       this.client.pause();
@@ -163,7 +199,8 @@ export class MysqlRelay {
     // Read (and drop) what the client still sends: a paused socket never sees the client's FIN, so it would stay open
     // until the timer below, with the session not ended.
     this.client.resume();
-    this.upstream.destroy();
+    const kept = this.reusableUpstream() && this.hooks.keepUpstream?.() === true;
+    if (kept) this.detachUpstream(); else this.upstream.destroy();
     // Done once the upstream connection is gone and the client has everything jitgate sends (its FIN included): the
     // lease may be revoked then. A client that never closes its side (an idle CLI blocked on its stdin) does not
     // hold that up; its socket is destroyed after a grace period.
@@ -175,11 +212,24 @@ export class MysqlRelay {
       }
     });
     const upstreamDone = new Promise<void>((resolve) => {
-      if (this.upstream.closed) resolve(); else this.upstream.once('close', resolve);
+      if (kept || this.upstream.closed) resolve(); else this.upstream.once('close', resolve);
     });
     void Promise.all([clientDone, upstreamDone]).then(() => this.resolveDone());
     const linger = setTimeout(() => this.client.destroy(), CLIENT_LINGER_MS);
     linger.unref();
     if (this.client.closed) clearTimeout(linger); else this.client.once('close', () => clearTimeout(linger));
+  }
+
+  /** COM_QUIT withheld, nothing in flight either way, the socket whole: the next client can have the connection. */
+  private reusableUpstream(): boolean {
+    return this.quitWithheld && !this.upstreamEnded && !this.tap.busy && this.fromServerFramer.isIdle && this.fromClientFramer.isIdle
+      && !this.upstream.destroyed && this.upstream.readyState === 'open';
+  }
+
+  private detachUpstream(): void {
+    this.upstream.pause();
+    this.upstream.off('data', this.onUpstreamData).off('close', this.onUpstreamClose).off('error', this.ignoreError);
+    this.upstream.removeAllListeners('drain');
+    this.keptUpstream = true;
   }
 }

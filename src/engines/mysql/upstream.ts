@@ -41,6 +41,8 @@ export interface MysqlUpstreamSession {
   readonly socket: Socket;
   readonly tls: boolean;
   readonly greeting: HandshakeV10;
+  /** The database the session was opened in (and is reset to before reuse). */
+  readonly database: string;
   /** The capabilities sent upstream (what the server and jitgate now both assume). */
   readonly capabilities: number;
   /** The server's final auth OK payload, relayed to the client as its own. */
@@ -135,7 +137,7 @@ export async function connectMysqlUpstream(login: MysqlUpstreamLogin, signal: Ab
         case 'ok':
           if (reader.hasBufferedPackets) throw new MysqlUpstreamError('the database sent data before the first command');
           reader.detach();
-          return { socket, tls, greeting, capabilities, okPayload: packet.payload };
+          return { socket, tls, greeting, database: login.database, capabilities, okPayload: packet.payload };
         case 'err':
           throw new MysqlUpstreamError(`database refused the lease user: ${reply.message}`, reply.errno);
         case 'auth_switch_request': {

@@ -12,13 +12,14 @@ import type { Grant } from '../../access/grant.js';
 import type { AuditEventInput } from '../../audit/events.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
+import { ServerPool } from '../../net/server-pool.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
 import { emitSafely, recordSessionEnd } from '../../session/session-end.js';
 import { ClientClosed } from './client-reader.js';
 import { authenticateGrant } from './authenticate.js';
 import type { PostgresEngineDeps } from './deps.js';
 import { PostgresRelay } from './relay.js';
-import { ServerPool } from './server-pool.js';
+import { resetPostgresServer } from './server-reset.js';
 import { readStartup } from './startup-phase.js';
 import { PostgresTap } from './tap.js';
 import { connectUpstream, sendUpstreamCancel, UpstreamError, type UpstreamSession } from './upstream.js';
@@ -59,7 +60,9 @@ const SERVER_IDLE_TIMEOUT_MS = 60_000;
 const MAX_IDLE_SERVERS_PER_KEY = 32;
 
 export class PostgresEngine {
-  private readonly servers = new ServerPool({ idleTimeoutMs: SERVER_IDLE_TIMEOUT_MS, maxIdlePerKey: MAX_IDLE_SERVERS_PER_KEY });
+  private readonly servers = new ServerPool<UpstreamSession>({
+    idleTimeoutMs: SERVER_IDLE_TIMEOUT_MS, maxIdlePerKey: MAX_IDLE_SERVERS_PER_KEY, reset: resetPostgresServer,
+  });
 
   constructor(private readonly deps: PostgresEngineDeps) {
     deps.sessions.onGrantEnd((grantId) => this.servers.closeGrant(grantId));

@@ -14,7 +14,7 @@ import { BACKEND_TAPPED, FRONTEND_TAPPED, type PostgresTap } from './tap.js';
 /** How long a closing session may wait for the server to reach a message boundary (after cancelling) before cutting. */
 const CLOSE_AT_BOUNDARY_TIMEOUT_MS = 1_500;
 
-// Terminate too: the relay withholds it, so a server connection can outlive the client (server-pool.ts).
+// Terminate too: the relay withholds it, so a server connection can outlive the client (src/net/server-pool.ts).
 const FRONTEND_WANTS = typeTable([...FRONTEND_TAPPED, FrontendCode.Terminate]);
 const TERMINATE_LENGTH = 5;
 const BACKEND_WANTS = typeTable(BACKEND_TAPPED);

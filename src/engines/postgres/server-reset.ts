@@ -1,0 +1,59 @@
+// The Postgres reset of a server connection before it is parked (src/net/server-pool.ts): DISCARD ALL, as pgbouncer's
+// server_reset_query in session mode, with the ParameterStatus values it reports merged into what the next client
+// is told.
+import type { Socket } from 'node:net';
+import { serialize } from 'pg-protocol';
+import type { BackendMessage } from 'pg-protocol/dist/messages.js';
+import { Parser } from 'pg-protocol/dist/parser.js';
+import type { UpstreamSession } from './upstream.js';
+
+const RESET_TIMEOUT_MS = 2_000;
+
+export async function resetPostgresServer(upstream: UpstreamSession): Promise<UpstreamSession | undefined> {
+  const parameterStatus = await discardAll(upstream.socket, RESET_TIMEOUT_MS);
+  if (parameterStatus === undefined) return undefined;
+  const merged = new Map(upstream.parameterStatus);
+  for (const [name, value] of parameterStatus) merged.set(name, value);
+  return { ...upstream, parameterStatus: [...merged] };
+}
+
+/**
+ * Sends DISCARD ALL and reads to ReadyForQuery('I'): the ParameterStatus values the reset reported, or undefined when
+ * the server answered anything else (an error, a notification, bytes past ReadyForQuery) or not in time.
+ */
+function discardAll(socket: Socket, timeoutMs: number): Promise<Map<string, string> | undefined> {
+  return new Promise((resolve) => {
+    const parser = new Parser();
+    const reported = new Map<string, string>();
+    let completed = false;
+    // Set at ReadyForQuery: its verdict, which a message after it in the same chunk overturns.
+    let verdict: boolean | undefined;
+    const finish = (result: Map<string, string> | undefined): void => {
+      clearTimeout(timer);
+      socket.off('data', onData).off('close', onClose).off('error', onClose);
+      socket.pause();
+      resolve(result);
+    };
+    const onClose = (): void => finish(undefined);
+    const onMessage = (message: BackendMessage): void => {
+      const fields = message as BackendMessage & Record<string, unknown>;
+      if (verdict !== undefined) verdict = false;
+      else if (message.name === 'commandComplete') completed = fields.text === 'DISCARD ALL';
+      else if (message.name === 'parameterStatus') reported.set(String(fields.parameterName), String(fields.parameterValue));
+      else if (message.name === 'readyForQuery') verdict = completed && fields.status === 'I';
+      else if (message.name !== 'notice') verdict = false; // anything else means the connection is not clean
+    };
+    const onData = (chunk: Buffer): void => {
+      try {
+        parser.parse(chunk, onMessage);
+      } catch {
+        verdict = false;
+      }
+      if (verdict !== undefined) finish(verdict ? reported : undefined);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.on('data', onData).on('close', onClose).on('error', onClose);
+    socket.write(serialize.query('DISCARD ALL'));
+    socket.resume();
+  });
+}
