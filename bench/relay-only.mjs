@@ -4,6 +4,7 @@
 // and how much the audit sinks. Never a configuration jitgate offers.
 /* global AbortController */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 
 const ROLE = {
   postgres: `['CREATE ROLE "{{name}}" PASSWORD ''{{password}}''']`,
@@ -30,6 +31,7 @@ resources:
     expiresAt: new Date(now.getTime() + 7_200_000), endedAt: null, verifiers: await makeTokenVerifiers(token), decisions: [], version: 1,
   };
   const shutdown = new AbortController();
+  setMaxListeners(0, shutdown.signal); // one listener per live session, as in src/main.ts
   const deps = {
     grants: { lookup: async (id) => (id === grant.id ? grant : undefined), activate: async () => {}, allowsAddress: () => true },
     leases: {

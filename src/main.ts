@@ -1,6 +1,7 @@
 // Composition root: config → store → audit → grants → API, and the process signals that end it all in order.
 // Brokers, the lease manager and (later) engines are wired here too, so nothing below main.ts picks its own
 // collaborators.
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { GrantLifecycle } from './access/grant-lifecycle.js';
@@ -75,6 +76,8 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
   });
   const sessions = new SessionRegistry();
   const shutdown = new AbortController();
+  // Every live session listens for shutdown (src/session/session.ts): thousands of listeners are expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
   // DESIGN §4 order: the grant's sessions are told and closed first (steps 1–4), then the lease is revoked (5–6).
   lifecycle.onEnded(async (grant, reason) => {
     await sessions.endGrant(grant.id, { kind: reason === 'expired' ? 'grant_expired' : 'grant_revoked' }, SESSION_CLOSE_WAIT_MS);

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Grant } from './access/grant.js';
 import type { GrantService } from './access/grant-service.js';
 import { isGrantId } from './access/ids.js';
+import { SharedGrants } from './access/shared-grants.js';
 import { sourceAddressCheck, type AddressCheck } from './access/source-address.js';
 import type { AuditLog } from './audit/events.js';
 import type { Config } from './config/schema.js';
@@ -29,8 +30,9 @@ export interface EngineParts {
 function grantDirectory(parts: EngineParts): GrantDirectory {
   const checks = new Map<string, AddressCheck>();
   for (const policy of parts.config.policies) checks.set(policy.name, sourceAddressCheck(policy.source_cidrs));
+  const shared = new SharedGrants();
   return {
-    lookup: async (id) => (isGrantId(id) ? parts.store.getGrant(id) : undefined),
+    lookup: async (id) => (isGrantId(id) ? shared.share(await parts.store.getGrant(id), id) : undefined),
     activate: async (grant: Grant) => { await parts.grants.activate(grant.id); },
     allowsAddress: (grant, address) => (checks.get(grant.policy) ?? (() => true))(address),
   };

@@ -61,9 +61,16 @@ export class Session {
     this.clientAddress = init.clientAddress;
     this.tls = init.tls;
     this.program = init.program;
-    this.signal = AbortSignal.any([this.controller.signal, init.shutdown]);
-    // Shutdown reaches the session through the combined signal; record it as the reason unless another came first.
-    this.signal.addEventListener('abort', () => { this.ended ??= { kind: 'shutdown' }; }, { once: true });
+    this.signal = this.controller.signal;
+    // Shutdown ends the session like any other reason. A listener on the shutdown signal, removed when the session
+    // ends, rather than AbortSignal.any: a combined signal costs an idle session two more EventTargets and WeakRefs.
+    if (init.shutdown.aborted) {
+      this.end({ kind: 'shutdown' });
+    } else {
+      const onShutdown = (): void => this.end({ kind: 'shutdown' });
+      init.shutdown.addEventListener('abort', onShutdown, { once: true });
+      this.signal.addEventListener('abort', () => init.shutdown.removeEventListener('abort', onShutdown), { once: true });
+    }
   }
 
   /** The first reason wins; later calls are no-ops, so teardown runs once. */

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/access/grant.js';
 import { newGrantId } from '../../src/access/ids.js';
@@ -36,6 +37,18 @@ describe('Session', () => {
     shutdown.abort();
     expect(session.isEnded).toBe(true);
     expect(session.endReason).toEqual({ kind: 'shutdown' });
+  });
+
+  it('stops listening for shutdown once it ended, and starts ended after shutdown', () => {
+    const shutdown = new AbortController();
+    const sessions = [open(grant(), shutdown.signal), open(grant(), shutdown.signal), open(grant(), shutdown.signal)];
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(3);
+    sessions[0]?.end({ kind: 'client_closed' });
+    sessions[1]?.end({ kind: 'grant_revoked' });
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(1);
+    shutdown.abort();
+    expect(sessions.map((session) => session.endReason?.kind)).toEqual(['client_closed', 'grant_revoked', 'shutdown']);
+    expect(open(grant(), shutdown.signal).endReason).toEqual({ kind: 'shutdown' });
   });
 
   it('describes reasons for the session record', () => {

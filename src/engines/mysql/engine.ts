@@ -130,7 +130,8 @@ export class MysqlEngine {
     const decision = this.decide(grant, client, address, host);
     if ('refusal' in decision) return refuse(decision.refusal, decision.reason);
     client.reader.detach();
-    await this.runSession(client, address, grant, decision.resource);
+    // Returned, not awaited: this frame (greeting, reader, login signal) is not kept for the session's lifetime.
+    return this.runSession(client, address, grant, decision.resource);
   }
 
   private decide(grant: Grant, client: AcceptedClient, address: string, host: string): { resource: ResourceConfig } | { refusal: ErrFields; reason: string } {
@@ -228,11 +229,17 @@ export class MysqlEngine {
       else relay.close(errFor(reason, grant.id));
     }, { once: true });
     relay.start();
-    await relay.done;
+    const park = serverKey === undefined ? undefined : (): void => { void this.servers.park(serverKey, grant.id, upstream); };
+    // Returned, not awaited, as above: the login's locals (the lease's password, the client's handshake) go now.
+    return this.untilSessionEnds(session, relay, tap, recorder, expiry, started, park);
+  }
 
-    // Step 8: bookkeeping; the lease ends with the grant (DESIGN §4). A server connection the relay handed back is
-    // reset and parked before the session's end is counted.
-    if (relay.keptUpstream && serverKey !== undefined) void this.servers.park(serverKey, grant.id, upstream);
+  /** Step 8, once the relay is done: bookkeeping; the lease ends with the grant (DESIGN §4). */
+  private async untilSessionEnds(session: Session, relay: MysqlRelay, tap: MysqlTap, recorder: SessionStatementRecorder,
+    expiry: NodeJS.Timeout, started: number, park: (() => void) | undefined): Promise<void> {
+    await relay.done;
+    // A server connection the relay handed back is reset and parked before the session's end is counted.
+    if (relay.keptUpstream) park?.();
     clearTimeout(expiry);
     tap.abandon({ code: '1927', message: `session ended: ${describeEndReason(session.endReason ?? { kind: 'shutdown' })}` });
     await this.endSession(session, recorder.count, started);

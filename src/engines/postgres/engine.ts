@@ -55,6 +55,14 @@ function fatalFor(reason: SessionEndReason, grant: string): Buffer | undefined {
   }
 }
 
+/** Step 6's bytes: AuthenticationOk, the server's ParameterStatus values, jitgate's cancel key, ReadyForQuery. */
+function introduction(parameterStatus: readonly (readonly [string, string])[], key: { processId: number; secretKey: number }): Buffer {
+  const messages = [encodeAuthenticationOk()];
+  for (const [name, value] of parameterStatus) messages.push(encodeParameterStatus(name, value));
+  messages.push(encodeBackendKeyData(key.processId, key.secretKey), encodeReadyForQuery('I'));
+  return Buffer.concat(messages);
+}
+
 /** How long a server connection waits, reset, for the grant's next login (pgbouncer's server_idle_timeout). */
 const SERVER_IDLE_TIMEOUT_MS = 60_000;
 const MAX_IDLE_SERVERS_PER_KEY = 32;
@@ -128,7 +136,8 @@ export class PostgresEngine {
       return refuse(auth.error, client);
     }
     const leftover = reader.detach();
-    await this.runSession(client, leftover, tls, parameters, address, auth.grant, auth.resource);
+    // Returned, not awaited: this frame (startup, reader, login signal) is not kept for the session's lifetime.
+    return this.runSession(client, leftover, tls, parameters, address, auth.grant, auth.resource);
   }
 
   private async runSession(client: Socket, leftover: Buffer, tls: boolean, parameters: Readonly<Record<string, string>>,
@@ -173,10 +182,7 @@ export class PostgresEngine {
 
     // Step 6: introduce the session — the server's parameters, a minted cancel key, ready.
     const minted = deps.sessions.mintCancelKey(session, { host: resource.host, port: resource.port, processId: upstream.processId, secretKey: upstream.secretKey });
-    const introduction = [encodeAuthenticationOk()];
-    for (const [name, value] of upstream.parameterStatus) introduction.push(encodeParameterStatus(name, value));
-    introduction.push(encodeBackendKeyData(minted.processId, minted.secretKey), encodeReadyForQuery('I'));
-    client.write(Buffer.concat(introduction));
+    client.write(introduction(upstream.parameterStatus, minted));
 
     // Step 7: relay until either side or the grant ends.
     const tap = new PostgresTap(recorder);
@@ -196,11 +202,17 @@ export class PostgresEngine {
       else relay.close(fatalFor(reason, grant.id));
     }, { once: true });
     relay.start(leftover);
-    await relay.done;
+    const park = serverKey === undefined ? undefined : (): void => { void this.servers.park(serverKey, grant.id, upstreamSession); };
+    // Returned, not awaited, as above: the login's locals (the lease, its password, the parameters) go now.
+    return this.untilSessionEnds(session, relay, tap, recorder, timers, started, park);
+  }
 
-    // Step 8: teardown bookkeeping (the lease itself ends with the grant, DESIGN §4). A server connection the relay
-    // handed back is reset and parked before the session's end is counted.
-    if (relay.keptUpstream && serverKey !== undefined) void this.servers.park(serverKey, grant.id, upstreamSession);
+  /** Step 8, once the relay is done: teardown bookkeeping (the lease itself ends with the grant, DESIGN §4). */
+  private async untilSessionEnds(session: Session, relay: PostgresRelay, tap: PostgresTap, recorder: SessionStatementRecorder,
+    timers: readonly NodeJS.Timeout[], started: number, park: (() => void) | undefined): Promise<void> {
+    await relay.done;
+    // A server connection the relay handed back is reset and parked before the session's end is counted.
+    if (relay.keptUpstream) park?.();
     for (const timer of timers) clearTimeout(timer);
     tap.abandon({ code: '57P01', message: `session ended: ${describeEndReason(session.endReason ?? { kind: 'shutdown' })}` });
     await this.endSession(session, recorder.count, started);

@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
-import type { UpstreamSession } from './upstream.js';
+import { sharedParameterStatus, type UpstreamSession } from './upstream.js';
 
 const RESET_TIMEOUT_MS = 2_000;
 
@@ -14,7 +14,7 @@ export async function resetPostgresServer(upstream: UpstreamSession): Promise<Up
   if (parameterStatus === undefined) return undefined;
   const merged = new Map(upstream.parameterStatus);
   for (const [name, value] of parameterStatus) merged.set(name, value);
-  return { ...upstream, parameterStatus: [...merged] };
+  return { ...upstream, parameterStatus: sharedParameterStatus([...merged]) };
 }
 
 /**

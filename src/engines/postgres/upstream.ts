@@ -86,6 +86,22 @@ async function negotiateTls(socket: Socket, resource: ResourceConfig): Promise<{
   });
 }
 
+/** Distinct ParameterStatus lists kept for sharing; past this, lists are simply not shared. */
+const MAX_SHARED_PARAMETER_LISTS = 256;
+const sharedParameterLists = new Map<string, readonly (readonly [string, string])[]>();
+
+/**
+ * The server's ParameterStatus list, as one object shared by every session that got the same list (almost all of
+ * them: same server, same client settings), so an idle session does not keep ~15 pairs of strings of its own.
+ */
+export function sharedParameterStatus(list: readonly (readonly [string, string])[]): readonly (readonly [string, string])[] {
+  const key = list.map(([name, value]) => `${name}\0${value}`).join('\0\0');
+  const shared = sharedParameterLists.get(key);
+  if (shared !== undefined) return shared;
+  if (sharedParameterLists.size < MAX_SHARED_PARAMETER_LISTS) sharedParameterLists.set(key, list);
+  return list;
+}
+
 const md5Hex = (text: string | Buffer): string => createHash('md5').update(text).digest('hex');
 
 /** Runs the startup/auth exchange and resolves at ReadyForQuery with what the client must be told. */
@@ -109,7 +125,7 @@ function login(socket: Socket, tls: boolean, request: UpstreamLogin): Promise<Up
         reject(error);
       } else {
         socket.pause();
-        resolve({ socket, tls, parameterStatus, processId, secretKey });
+        resolve({ socket, tls, parameterStatus: sharedParameterStatus(parameterStatus), processId, secretKey });
       }
     };
 
