@@ -15,12 +15,23 @@ import type { ResourceConfig } from '../../config/schema.js';
 import type { ClientReader } from './client-reader.js';
 import type { PostgresEngineDeps } from './deps.js';
 
-export type AuthOutcome =
+type AccessDecision =
   | { readonly ok: true; readonly grant: Grant; readonly resource: ResourceConfig }
   | { readonly ok: false; readonly error: ErrorFields<'FATAL'>; readonly reason: string };
 
-/** Runs the SCRAM exchange; true when the client proved it holds the token behind `secret`. */
-async function scramExchange(write: (bytes: Buffer) => void, reader: ClientReader, secret: ScramSecret): Promise<boolean> {
+export type AuthOutcome =
+  | {
+    readonly ok: true; readonly grant: Grant; readonly resource: ResourceConfig;
+    /** AuthenticationSASLFinal, not sent yet: it goes out with what follows it (one socket write, not two). */
+    readonly serverFinal: Buffer;
+  }
+  | { readonly ok: false; readonly error: ErrorFields<'FATAL'>; readonly reason: string; readonly serverFinal?: Buffer };
+
+/**
+ * Runs the SCRAM exchange: AuthenticationSASLFinal (for the caller to send) when the client proved it holds the token
+ * behind `secret`, undefined when not.
+ */
+async function scramExchange(write: (bytes: Buffer) => void, reader: ClientReader, secret: ScramSecret): Promise<Buffer | undefined> {
   const scram = new ScramServer();
   write(encodeAuthenticationSASL(scram.mechanisms));
   const initial = await reader.readTypedMessage();
@@ -32,9 +43,8 @@ async function scramExchange(write: (bytes: Buffer) => void, reader: ClientReade
   const response = await reader.readTypedMessage();
   if (response.type !== FrontendCode.PasswordMessage) throw new WireFormatError('expected SASLResponse');
   const finish = scram.finish(decodeSASLResponse(response.body).data);
-  if (!finish.ok) return false;
-  write(encodeAuthenticationSASLFinal(finish.serverFinalMessage));
-  return true;
+  if (!finish.ok) return undefined;
+  return encodeAuthenticationSASLFinal(finish.serverFinalMessage);
 }
 
 /** Which database the client asked for; libpq sends the user name when none is given, which means "the default". */
@@ -44,8 +54,8 @@ function requestedDatabase(parameters: Readonly<Record<string, string>>, user: s
 }
 
 function accessDecision(grant: Grant, resource: ResourceConfig | undefined, database: string | undefined,
-  address: string, deps: PostgresEngineDeps): AuthOutcome {
-  const refuse = (error: ErrorFields<'FATAL'>, reason: string): AuthOutcome => ({ ok: false, error, reason });
+  address: string, deps: PostgresEngineDeps): AccessDecision {
+  const refuse = (error: ErrorFields<'FATAL'>, reason: string): AccessDecision => ({ ok: false, error, reason });
   if (grant.state === 'pending') return refuse(pgError.grantPending(grant.id), 'grant pending');
   if (grant.state === 'denied') return refuse(pgError.grantEnded(grant.id, 'denied'), 'grant denied');
   if (grant.state === 'ended') return refuse(pgError.grantEnded(grant.id, grant.endReason ?? 'expired'), `grant ${grant.endReason ?? 'ended'}`);
@@ -65,9 +75,10 @@ export async function authenticateGrant(write: (bytes: Buffer) => void, reader: 
   const user = parameters.user ?? '';
   const grant = await deps.grants.lookup(user);
   const secret = (grant && parseScramSecret(grant.verifiers.scramSha256)) ?? mockScramSecret(user, deps.mockSecretKey);
-  const proven = await scramExchange(write, reader, secret);
-  if (!proven || !grant) {
+  const serverFinal = await scramExchange(write, reader, secret);
+  if (serverFinal === undefined || !grant) {
     return { ok: false, error: pgError.invalidPassword(user), reason: grant ? 'wrong token' : 'unknown grant' };
   }
-  return accessDecision(grant, deps.resources(grant.resource), requestedDatabase(parameters, user), address, deps);
+  const decision = accessDecision(grant, deps.resources(grant.resource), requestedDatabase(parameters, user), address, deps);
+  return { ...decision, serverFinal };
 }

@@ -55,9 +55,12 @@ function fatalFor(reason: SessionEndReason, grant: string): Buffer | undefined {
   }
 }
 
-/** Step 6's bytes: AuthenticationOk, the server's ParameterStatus values, jitgate's cancel key, ReadyForQuery. */
-function introduction(parameterStatus: readonly (readonly [string, string])[], key: { processId: number; secretKey: number }): Buffer {
-  const messages = [encodeAuthenticationOk()];
+/**
+ * Step 6's bytes, in one write: the SCRAM exchange's AuthenticationSASLFinal, AuthenticationOk, the server's
+ * ParameterStatus values, jitgate's cancel key, ReadyForQuery.
+ */
+function introduction(serverFinal: Buffer, parameterStatus: readonly (readonly [string, string])[], key: { processId: number; secretKey: number }): Buffer {
+  const messages = [serverFinal, encodeAuthenticationOk()];
   for (const [name, value] of parameterStatus) messages.push(encodeParameterStatus(name, value));
   messages.push(encodeBackendKeyData(key.processId, key.secretKey), encodeReadyForQuery('I'));
   return Buffer.concat(messages);
@@ -133,15 +136,18 @@ export class PostgresEngine {
     }
     if (!auth.ok) {
       authFailed(auth.reason, auth.error.code);
-      return refuse(auth.error, client);
+      // A client that proved its token hears so (SASLFinal) before why it still may not connect.
+      if (auth.serverFinal !== undefined && !client.destroyed) client.end(Buffer.concat([auth.serverFinal, fatal(auth.error)]));
+      else refuse(auth.error, client);
+      return;
     }
     const leftover = reader.detach();
     // Returned, not awaited: this frame (startup, reader, login signal) is not kept for the session's lifetime.
-    return this.runSession(client, leftover, tls, parameters, address, auth.grant, auth.resource);
+    return this.runSession(client, leftover, tls, parameters, address, auth.grant, auth.resource, auth.serverFinal);
   }
 
   private async runSession(client: Socket, leftover: Buffer, tls: boolean, parameters: Readonly<Record<string, string>>,
-    address: string, grant: Grant, resource: ResourceConfig): Promise<void> {
+    address: string, grant: Grant, resource: ResourceConfig, serverFinal: Buffer): Promise<void> {
     const { deps } = this;
     const session = new Session({ grant, protocol: 'postgres', clientAddress: address, tls, program: parameters.application_name ?? null, shutdown: deps.shutdown });
     deps.sessions.add(session);
@@ -173,7 +179,7 @@ export class PostgresEngine {
     } catch (error) {
       const message = error instanceof UpstreamError ? error.message : `cannot obtain database credentials: ${error instanceof Error ? error.message : String(error)}`;
       const told = session.isEnded ? fatalFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : fatal(pgError.upstreamUnavailable(message));
-      if (told) client.end(told);
+      if (told) client.end(Buffer.concat([serverFinal, told]));
       else client.destroy();
       session.end({ kind: 'upstream_closed', detail: message });
       await this.endSession(session, recorder.count, started);
@@ -182,7 +188,7 @@ export class PostgresEngine {
 
     // Step 6: introduce the session — the server's parameters, a minted cancel key, ready.
     const minted = deps.sessions.mintCancelKey(session, { host: resource.host, port: resource.port, processId: upstream.processId, secretKey: upstream.secretKey });
-    client.write(introduction(upstream.parameterStatus, minted));
+    client.write(introduction(serverFinal, upstream.parameterStatus, minted));
 
     // Step 7: relay until either side or the grant ends.
     const tap = new PostgresTap(recorder);
