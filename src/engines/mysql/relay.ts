@@ -4,6 +4,7 @@
 // server packet boundary, so jitgate's ERR never lands inside another packet. A lone COM_QUIT is withheld from the
 // server, so its connection can outlive the client (src/net/server-pool.ts).
 import type { Socket } from 'node:net';
+import { directReadsOf } from '../../net/connect.js';
 import { decodeClientCommand, type ClientCommand } from '../../../protocols/mysql/client-commands.js';
 import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-framer.js';
 import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
@@ -59,6 +60,11 @@ export class MysqlRelay {
   /** The engine took the server connection back at the end (see keepUpstream). */
   keptUpstream = false;
   private readonly onUpstreamData = (chunk: Buffer): void => this.fromUpstream(chunk);
+  /** Reads in the upstream's reused buffer: still referenced afterwards only if the client's write was queued. */
+  private readonly onDirectRead = (view: Buffer): boolean => {
+    this.fromUpstream(view);
+    return this.client.writableLength > 0;
+  };
   private readonly onUpstreamClose = (): void => this.session.end({ kind: 'upstream_closed' });
   private readonly ignoreError = (): void => {};
   private resolveDone!: () => void;
@@ -89,6 +95,10 @@ export class MysqlRelay {
 
   start(): void {
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    // Reads go straight to the relay when the socket has a reused buffer; 'data' still delivers anything the stream
+    // had buffered as copies before the relay took over.
+    const direct = directReadsOf(this.upstream);
+    if (direct) direct.sink = this.onDirectRead;
     this.upstream.on('data', this.onUpstreamData);
     this.client.on('close', () => this.session.end({ kind: 'client_closed' }));
     this.upstream.on('close', this.onUpstreamClose);
@@ -228,6 +238,8 @@ export class MysqlRelay {
 
   private detachUpstream(): void {
     this.upstream.pause();
+    const direct = directReadsOf(this.upstream);
+    if (direct) direct.sink = undefined;
     this.upstream.off('data', this.onUpstreamData).off('close', this.onUpstreamClose).off('error', this.ignoreError);
     this.upstream.removeAllListeners('drain');
     this.keptUpstream = true;

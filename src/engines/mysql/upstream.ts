@@ -54,8 +54,8 @@ const HANDSHAKE_CAPABILITIES = CapabilityFlag.CLIENT_PROTOCOL_41 | CapabilityFla
   | CapabilityFlag.CLIENT_PLUGIN_AUTH | CapabilityFlag.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA | CapabilityFlag.CLIENT_CONNECT_WITH_DB
   | CapabilityFlag.CLIENT_CONNECT_ATTRS | CapabilityFlag.CLIENT_LONG_PASSWORD;
 
-function connectTcp(host: string, port: number, signal: AbortSignal): Promise<Socket> {
-  return connectNet(host, port, signal).catch((error: unknown) => {
+function connectTcp(host: string, port: number, signal: AbortSignal, plainTcp = false): Promise<Socket> {
+  return connectNet(host, port, signal, { reuseReadBuffer: plainTcp }).catch((error: unknown) => {
     throw new MysqlUpstreamError(error instanceof Error ? error.message : String(error));
   });
 }
@@ -81,7 +81,8 @@ function firstAuthResponse(plugin: string, password: string, scramble: Uint8Arra
 
 export async function connectMysqlUpstream(login: MysqlUpstreamLogin, signal: AbortSignal): Promise<MysqlUpstreamSession> {
   const { resource } = login;
-  let socket = await connectTcp(resource.host, resource.port, signal);
+  // A connection that may carry TLS keeps Node's own reads; a plain one reads into a reused buffer (net/connect.ts).
+  let socket = await connectTcp(resource.host, resource.port, signal, upstreamTlsOptions(resource) === undefined);
   const abort = (): void => { socket.destroy(); };
   signal.addEventListener('abort', abort, { once: true });
   try {

@@ -3,6 +3,7 @@
 // 'drain'. Closing happens only at a server message boundary, so the client never sees half a message followed by
 // jitgate's FATAL.
 import type { Socket } from 'node:net';
+import { directReadsOf } from '../../net/connect.js';
 import { FrontendCode } from '../../../protocols/postgres/codes.js';
 import { FrameScanner, typeTable } from '../../../protocols/postgres/frame-scanner.js';
 import { backendTypeLimits } from '../../../protocols/postgres/backend.js';
@@ -58,6 +59,11 @@ export class PostgresRelay {
   /** True once the relay handed the server connection back to the engine instead of closing it. */
   keptUpstream = false;
   private readonly onUpstreamData = (chunk: Buffer): void => this.fromUpstream(chunk);
+  /** Reads in the upstream's reused buffer: still referenced afterwards only if the client's write was queued. */
+  private readonly onDirectRead = (view: Buffer): boolean => {
+    this.fromUpstream(view);
+    return this.client.writableLength > 0;
+  };
   private readonly onUpstreamClose = (): void => this.session.end({ kind: 'upstream_closed' });
   private readonly ignoreError = (): void => {};
   private resolveDone!: () => void;
@@ -100,6 +106,10 @@ export class PostgresRelay {
 
   start(clientLeftover: Buffer): void {
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    // Reads go straight to the relay when the socket has a reused buffer; 'data' still delivers anything the stream
+    // had buffered as copies before the relay took over.
+    const direct = directReadsOf(this.upstream);
+    if (direct) direct.sink = this.onDirectRead;
     this.upstream.on('data', this.onUpstreamData);
     this.client.on('close', () => this.session.end({ kind: 'client_closed' }));
     this.upstream.on('close', this.onUpstreamClose);
@@ -259,6 +269,8 @@ export class PostgresRelay {
 
   private detachUpstream(): void {
     this.upstream.pause();
+    const direct = directReadsOf(this.upstream);
+    if (direct) direct.sink = undefined;
     this.upstream.off('data', this.onUpstreamData).off('close', this.onUpstreamClose).off('error', this.ignoreError);
     this.upstream.removeAllListeners('drain');
     this.keptUpstream = true;

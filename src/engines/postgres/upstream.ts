@@ -39,8 +39,8 @@ export class UpstreamError extends Error {
   }
 }
 
-function connectTcp(host: string, port: number, signal: AbortSignal): Promise<Socket> {
-  return connectNet(host, port, signal).catch((error: unknown) => {
+function connectTcp(host: string, port: number, signal: AbortSignal, plainTcp = false): Promise<Socket> {
+  return connectNet(host, port, signal, { reuseReadBuffer: plainTcp }).catch((error: unknown) => {
     throw new UpstreamError(error instanceof Error ? error.message : String(error), '08006', 'FATAL');
   });
 }
@@ -204,7 +204,8 @@ function login(socket: Socket, tls: boolean, request: UpstreamLogin): Promise<Up
 }
 
 export async function connectUpstream(request: UpstreamLogin, signal: AbortSignal): Promise<UpstreamSession> {
-  const tcp = await connectTcp(request.resource.host, request.resource.port, signal);
+  // A connection that may carry TLS keeps Node's own reads; a plain one reads into a reused buffer (net/connect.ts).
+  const tcp = await connectTcp(request.resource.host, request.resource.port, signal, upstreamTlsOptions(request.resource) === undefined);
   const { socket, tls } = await negotiateTls(tcp, request.resource);
   const abort = (): void => { socket.destroy(); };
   signal.addEventListener('abort', abort, { once: true });
