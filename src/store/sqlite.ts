@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   CompiledQuery, Kysely, SqliteAdapter, SqliteDriver, SqliteIntrospector, SqliteQueryCompiler, sql,
-  type DatabaseConnection, type Dialect,
+  type DatabaseConnection, type Dialect, type SqliteDatabase as KyselySqliteDatabase,
 } from 'kysely';
 import { KyselyStore, type DialectHooks } from './kysely-store.js';
 import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend, type SessionColumns } from './sqlite-audit-append.js';
@@ -21,6 +21,34 @@ export const SQLITE_MEMORY = ':memory:';
  * head and one fail with SQLITE_BUSY when upgrading to a write. BEGIN IMMEDIATE takes the write lock up front, so the
  * second waits (busy_timeout) and then reads the head the first one wrote.
  */
+/** Prepared statements kept by SQL text; past this many distinct texts the oldest is let go. */
+const MAX_CACHED_STATEMENTS = 256;
+
+/**
+ * better-sqlite3 as Kysely's driver sees it, except that a statement is prepared once per SQL text instead of on every
+ * execution: the driver's `prepare` is most of what a login's grant lookup costs (parse and plan, every time). Safe
+ * because every query runs to completion synchronously (`all`/`run`; jitgate streams no SQLite results), so no two
+ * uses of one statement overlap.
+ */
+function reusingStatements(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (text) => {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        statement = sqlite.prepare(text);
+        if (statements.size >= MAX_CACHED_STATEMENTS) {
+          const oldest = statements.keys().next();
+          if (oldest.done !== true) statements.delete(oldest.value);
+        }
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 class ImmediateTransactionDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
@@ -77,7 +105,7 @@ export async function openSqliteStore(location: string): Promise<Store> {
   }
   const dialect: Dialect = {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new ImmediateTransactionDriver({ database: sqlite }),
+    createDriver: () => new ImmediateTransactionDriver({ database: reusingStatements(sqlite) }),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
