@@ -4,7 +4,7 @@
 // server packet boundary, so jitgate's ERR never lands inside another packet. A lone COM_QUIT is withheld from the
 // server, so its connection can outlive the client (src/net/server-pool.ts).
 import type { Socket } from 'node:net';
-import { directReadsOf } from '../../net/connect.js';
+import { UpstreamListener } from '../../net/upstream-listener.js';
 import { decodeClientCommand, type ClientCommand } from '../../../protocols/mysql/client-commands.js';
 import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-framer.js';
 import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
@@ -59,20 +59,14 @@ export class MysqlRelay {
   private upstreamEnded = false;
   /** The engine took the server connection back at the end (see keepUpstream). */
   keptUpstream = false;
-  private readonly onUpstreamData = (chunk: Buffer): void => this.fromUpstream(chunk);
-  /** Reads in the upstream's reused buffer: still referenced afterwards only if the client's write was queued. */
-  private readonly onDirectRead = (view: Buffer): boolean => {
-    this.fromUpstream(view);
-    return this.client.writableLength > 0;
-  };
-  private readonly onUpstreamClose = (): void => this.session.end({ kind: 'upstream_closed' });
-  private readonly ignoreError = (): void => {};
+  private readonly upstreamListener: UpstreamListener;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
   constructor(private readonly client: Socket, private readonly upstream: Socket, private readonly session: Session,
     private readonly tap: MysqlTap, private readonly hooks: MysqlRelayHooks, private readonly options: MysqlRelayOptions) {
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
+    this.upstreamListener = new UpstreamListener(upstream, client, (chunk) => this.fromUpstream(chunk), () => this.session.end({ kind: 'upstream_closed' }));
     this.fromClientFramer = new PacketFramer((_sequenceId, payload, payloadLength) => {
       this.packetsInChunk++;
       // Every command starts a new exchange at sequence id 0.
@@ -95,13 +89,8 @@ export class MysqlRelay {
 
   start(): void {
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    // Reads go straight to the relay when the socket has a reused buffer; 'data' still delivers anything the stream
-    // had buffered as copies before the relay took over.
-    const direct = directReadsOf(this.upstream);
-    if (direct) direct.sink = this.onDirectRead;
-    this.upstream.on('data', this.onUpstreamData);
+    this.upstreamListener.attach();
     this.client.on('close', () => this.session.end({ kind: 'client_closed' }));
-    this.upstream.on('close', this.onUpstreamClose);
     // After a withheld COM_QUIT the client's FIN means nothing to the server; otherwise it is passed on.
     this.client.on('end', () => {
       if (this.quitWithheld) return;
@@ -109,7 +98,6 @@ export class MysqlRelay {
       this.upstream.end();
     });
     this.client.on('error', () => {});
-    this.upstream.on('error', this.ignoreError);
     this.client.resume();
     this.upstream.resume();
   }
@@ -237,11 +225,7 @@ export class MysqlRelay {
   }
 
   private detachUpstream(): void {
-    this.upstream.pause();
-    const direct = directReadsOf(this.upstream);
-    if (direct) direct.sink = undefined;
-    this.upstream.off('data', this.onUpstreamData).off('close', this.onUpstreamClose).off('error', this.ignoreError);
-    this.upstream.removeAllListeners('drain');
+    this.upstreamListener.detach();
     this.keptUpstream = true;
   }
 }

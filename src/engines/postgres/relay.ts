@@ -3,7 +3,7 @@
 // 'drain'. Closing happens only at a server message boundary, so the client never sees half a message followed by
 // jitgate's FATAL.
 import type { Socket } from 'node:net';
-import { directReadsOf } from '../../net/connect.js';
+import { UpstreamListener } from '../../net/upstream-listener.js';
 import { FrontendCode } from '../../../protocols/postgres/codes.js';
 import { FrameScanner, typeTable } from '../../../protocols/postgres/frame-scanner.js';
 import { backendTypeLimits } from '../../../protocols/postgres/backend.js';
@@ -58,14 +58,7 @@ export class PostgresRelay {
   private upstreamEnded = false;
   /** True once the relay handed the server connection back to the engine instead of closing it. */
   keptUpstream = false;
-  private readonly onUpstreamData = (chunk: Buffer): void => this.fromUpstream(chunk);
-  /** Reads in the upstream's reused buffer: still referenced afterwards only if the client's write was queued. */
-  private readonly onDirectRead = (view: Buffer): boolean => {
-    this.fromUpstream(view);
-    return this.client.writableLength > 0;
-  };
-  private readonly onUpstreamClose = (): void => this.session.end({ kind: 'upstream_closed' });
-  private readonly ignoreError = (): void => {};
+  private readonly upstreamListener: UpstreamListener;
   private resolveDone!: () => void;
   readonly done: Promise<void>;
 
@@ -78,6 +71,7 @@ export class PostgresRelay {
     maxMessageBytes: number,
   ) {
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
+    this.upstreamListener = new UpstreamListener(upstream, client, (chunk) => this.fromUpstream(chunk), () => this.session.end({ kind: 'upstream_closed' }));
     this.frontend = new FrameScanner({
       maxMessageBytes,
       wants: FRONTEND_WANTS,
@@ -106,20 +100,14 @@ export class PostgresRelay {
 
   start(clientLeftover: Buffer): void {
     this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
-    // Reads go straight to the relay when the socket has a reused buffer; 'data' still delivers anything the stream
-    // had buffered as copies before the relay took over.
-    const direct = directReadsOf(this.upstream);
-    if (direct) direct.sink = this.onDirectRead;
-    this.upstream.on('data', this.onUpstreamData);
+    this.upstreamListener.attach();
     this.client.on('close', () => this.session.end({ kind: 'client_closed' }));
-    this.upstream.on('close', this.onUpstreamClose);
     // After Terminate the client's FIN means nothing to the server; otherwise it is passed on.
     this.client.on('end', () => {
       if (this.terminated) return;
       this.upstreamEnded = true;
       this.upstream.end();
     });
-    this.upstream.on('error', this.ignoreError);
     this.client.on('error', () => {});
     if (clientLeftover.length > 0) this.fromClient(clientLeftover);
     this.client.resume();
@@ -268,11 +256,7 @@ export class PostgresRelay {
   }
 
   private detachUpstream(): void {
-    this.upstream.pause();
-    const direct = directReadsOf(this.upstream);
-    if (direct) direct.sink = undefined;
-    this.upstream.off('data', this.onUpstreamData).off('close', this.onUpstreamClose).off('error', this.ignoreError);
-    this.upstream.removeAllListeners('drain');
+    this.upstreamListener.detach();
     this.keptUpstream = true;
   }
 
