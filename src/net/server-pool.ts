@@ -12,9 +12,19 @@ export interface PooledServer {
   readonly socket: Socket;
 }
 
+/** How long a reset server connection waits for the grant's next login (pgbouncer's server_idle_timeout). */
+const SERVER_IDLE_TIMEOUT_MS = 60_000;
+const MAX_IDLE_SERVERS_PER_KEY = 32;
+
 export interface ServerPoolOptions<T extends PooledServer> {
-  readonly idleTimeoutMs: number;
-  readonly maxIdlePerKey: number;
+  /** Default 60 s. */
+  readonly idleTimeoutMs?: number;
+  /** Default 32. */
+  readonly maxIdlePerKey?: number;
+  /** Where grant ends are announced (SessionRegistry): the pool closes what it parked for the grant. */
+  readonly grantEnds: { onGrantEnd(listener: (grantId: GrantId) => void): void };
+  /** Server shutdown: every parked connection is closed. */
+  readonly shutdown: AbortSignal;
   /**
    * Returns the connection to a clean session (the socket left paused, no listeners of its own), as the session the
    * next client gets; undefined when it could not be reset. Never throws.
@@ -33,10 +43,16 @@ export class ServerPool<T extends PooledServer> {
   readonly #idle = new Map<string, Parked<T>[]>();
   /** Connections being reset, by grant: a grant that ends meanwhile must not get them parked. */
   readonly #resetting = new Map<Socket, GrantId>();
-  readonly #options: ServerPoolOptions<T>;
+  readonly #idleTimeoutMs: number;
+  readonly #maxIdlePerKey: number;
+  readonly #reset: (upstream: T) => Promise<T | undefined>;
 
   constructor(options: ServerPoolOptions<T>) {
-    this.#options = options;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? SERVER_IDLE_TIMEOUT_MS;
+    this.#maxIdlePerKey = options.maxIdlePerKey ?? MAX_IDLE_SERVERS_PER_KEY;
+    this.#reset = options.reset;
+    options.grantEnds.onGrantEnd((grantId) => this.closeGrant(grantId));
+    options.shutdown.addEventListener('abort', () => this.closeAll(), { once: true });
   }
 
   /** A parked connection for `key`, detached from the pool and paused, or undefined. */
@@ -55,16 +71,16 @@ export class ServerPool<T extends PooledServer> {
    */
   async park(key: string, grantId: GrantId, upstream: T): Promise<void> {
     this.#resetting.set(upstream.socket, grantId);
-    const reset = await this.#options.reset(upstream);
+    const reset = await this.#reset(upstream);
     this.#resetting.delete(upstream.socket);
     const list = this.#idle.get(key) ?? [];
-    if (reset === undefined || list.length >= this.#options.maxIdlePerKey || upstream.socket.destroyed) {
+    if (reset === undefined || list.length >= this.#maxIdlePerKey || upstream.socket.destroyed) {
       upstream.socket.destroy();
       return;
     }
     const { socket } = upstream;
     const drop = (): void => this.remove(entry, true);
-    const timer = setTimeout(drop, this.#options.idleTimeoutMs);
+    const timer = setTimeout(drop, this.#idleTimeoutMs);
     timer.unref();
     const entry: Parked<T> = {
       key, grantId, upstream: reset,
@@ -119,4 +135,32 @@ export class ServerPool<T extends PooledServer> {
     entry.release();
     if (destroy) entry.upstream.socket.destroy();
   }
+}
+
+/** After a chunk of the server's reply: undefined to read on, or the reset's outcome (its result undefined: not clean). */
+export type ResetVerdict<T> = { readonly result: T | undefined } | undefined;
+
+/**
+ * A reset's conversation with a server connection nobody else reads: sends `request`, feeds each chunk of the reply
+ * to `read` until it has a verdict, and resolves with its result — undefined when the connection closes or errors, or
+ * no verdict comes within `timeoutMs`. Leaves the socket paused, with none of its own listeners.
+ */
+export function resetExchange<T>(socket: Socket, request: Buffer, timeoutMs: number, read: (chunk: Buffer) => ResetVerdict<T>): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const finish = (result: T | undefined): void => {
+      clearTimeout(timer);
+      socket.off('data', onData).off('close', onClose).off('error', onClose);
+      socket.pause();
+      resolve(result);
+    };
+    const onClose = (): void => finish(undefined);
+    const onData = (chunk: Buffer): void => {
+      const verdict = read(chunk);
+      if (verdict !== undefined) finish(verdict.result);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    socket.on('data', onData).on('close', onClose).on('error', onClose);
+    socket.write(request);
+    socket.resume();
+  });
 }

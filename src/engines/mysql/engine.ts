@@ -29,10 +29,6 @@ const DEFAULT_IDENTITY: ServerIdentity = {
   serverVersion: '8.0.36-jitgate', upstreamCapabilities: OFFERED_CAPABILITIES, upstreamMariadbCapabilities: 0, characterSet: Charset.utf8mb4_general_ci,
 };
 
-/** How long a reset server connection waits for the grant's next login (as on the Postgres port). */
-const SERVER_IDLE_TIMEOUT_MS = 60_000;
-const MAX_IDLE_SERVERS_PER_KEY = 32;
-
 /**
  * Which parked server connections a login may take: same lease user, resource and the session shape the client
  * negotiated (capabilities, MariaDB extensions, character set; COM_RESET_CONNECTION restores the handshake's).
@@ -67,12 +63,7 @@ export class MysqlEngine {
   private readonly servers: ServerPool<MysqlUpstreamSession>;
 
   constructor(private readonly deps: MysqlEngineDeps) {
-    this.servers = new ServerPool<MysqlUpstreamSession>({
-      idleTimeoutMs: SERVER_IDLE_TIMEOUT_MS, maxIdlePerKey: MAX_IDLE_SERVERS_PER_KEY,
-      reset: resetMysqlServer,
-    });
-    deps.sessions.onGrantEnd((grantId) => this.servers.closeGrant(grantId));
-    deps.shutdown.addEventListener('abort', () => this.servers.closeAll(), { once: true });
+    this.servers = new ServerPool({ reset: resetMysqlServer, grantEnds: deps.sessions, shutdown: deps.shutdown });
   }
 
   /** Learns the upstream version and capabilities from the resources' greetings, so clients see the real server. */

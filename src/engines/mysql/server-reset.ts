@@ -6,6 +6,7 @@
 // does not log COM_RESET_CONNECTION itself).
 import { Command } from '../../../protocols/mysql/constants.js';
 import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-framer.js';
+import { resetExchange } from '../../net/server-pool.js';
 import type { MysqlUpstreamSession } from './upstream.js';
 
 const RESET_TIMEOUT_MS = 2_000;
@@ -16,38 +17,25 @@ const quoteIdentifier = (name: string): string => `\`${name.replace(/`/g, '``')}
 
 /** The reset session, with the reset's OK as the login OK the next client is sent; undefined when it failed. */
 export function resetMysqlServer(upstream: MysqlUpstreamSession): Promise<MysqlUpstreamSession | undefined> {
-  const { socket } = upstream;
-  return new Promise((resolve) => {
-    const replies: Buffer[] = [];
-    let clean = true;
-    const framer = new PacketFramer((sequenceId, payload, payloadLength) => {
-      // Each command's answer is one packet at sequence 1; anything else (an ERR, a third packet) is not clean.
-      if (replies.length >= 2 || sequenceId !== 1 || payload[0] !== OK_HEADER || payload.length !== payloadLength) clean = false;
-      replies.push(Buffer.from(payload));
-    }, { maxPayloadBytes: 1 << 16, retainBytes: 1 << 16 });
-    const finish = (result: MysqlUpstreamSession | undefined): void => {
-      clearTimeout(timer);
-      socket.off('data', onData).off('close', onClose).off('error', onClose);
-      socket.pause();
-      resolve(result);
-    };
-    const onClose = (): void => finish(undefined);
-    const onData = (chunk: Buffer): void => {
-      try {
-        framer.push(chunk);
-      } catch {
-        clean = false;
-      }
-      const [resetOk] = replies;
-      if (!clean) finish(undefined);
-      else if (replies.length === 2 && framer.isIdle && resetOk !== undefined) finish({ ...upstream, okPayload: resetOk });
-    };
-    const timer = setTimeout(() => finish(undefined), RESET_TIMEOUT_MS);
-    socket.on('data', onData).on('close', onClose).on('error', onClose);
-    socket.write(Buffer.concat([
-      encodePacket(0, Buffer.from([Command.COM_RESET_CONNECTION])),
-      encodePacket(0, Buffer.concat([Buffer.from([Command.COM_QUERY]), Buffer.from(`${RESET_COMMENT} USE ${quoteIdentifier(upstream.database)}`, 'utf8')])),
-    ]));
-    socket.resume();
+  const replies: Buffer[] = [];
+  let clean = true;
+  const framer = new PacketFramer((sequenceId, payload, payloadLength) => {
+    // Each command's answer is one packet at sequence 1; anything else (an ERR, a third packet) is not clean.
+    if (replies.length >= 2 || sequenceId !== 1 || payload[0] !== OK_HEADER || payload.length !== payloadLength) clean = false;
+    replies.push(Buffer.from(payload));
+  }, { maxPayloadBytes: 1 << 16, retainBytes: 1 << 16 });
+  const request = Buffer.concat([
+    encodePacket(0, Buffer.from([Command.COM_RESET_CONNECTION])),
+    encodePacket(0, Buffer.concat([Buffer.from([Command.COM_QUERY]), Buffer.from(`${RESET_COMMENT} USE ${quoteIdentifier(upstream.database)}`, 'utf8')])),
+  ]);
+  return resetExchange(upstream.socket, request, RESET_TIMEOUT_MS, (chunk) => {
+    try {
+      framer.push(chunk);
+    } catch {
+      clean = false;
+    }
+    const [resetOk] = replies;
+    if (!clean) return { result: undefined };
+    return replies.length === 2 && framer.isIdle && resetOk !== undefined ? { result: { ...upstream, okPayload: resetOk } } : undefined;
   });
 }

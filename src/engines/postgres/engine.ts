@@ -66,18 +66,11 @@ function introduction(serverFinal: Buffer, parameterStatus: readonly (readonly [
   return Buffer.concat(messages);
 }
 
-/** How long a server connection waits, reset, for the grant's next login (pgbouncer's server_idle_timeout). */
-const SERVER_IDLE_TIMEOUT_MS = 60_000;
-const MAX_IDLE_SERVERS_PER_KEY = 32;
-
 export class PostgresEngine {
-  private readonly servers = new ServerPool<UpstreamSession>({
-    idleTimeoutMs: SERVER_IDLE_TIMEOUT_MS, maxIdlePerKey: MAX_IDLE_SERVERS_PER_KEY, reset: resetPostgresServer,
-  });
+  private readonly servers: ServerPool<UpstreamSession>;
 
   constructor(private readonly deps: PostgresEngineDeps) {
-    deps.sessions.onGrantEnd((grantId) => this.servers.closeGrant(grantId));
-    deps.shutdown.addEventListener('abort', () => this.servers.closeAll(), { once: true });
+    this.servers = new ServerPool({ reset: resetPostgresServer, grantEnds: deps.sessions, shutdown: deps.shutdown });
   }
 
   async handleConnection(socket: Socket): Promise<void> {

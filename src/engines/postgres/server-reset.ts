@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
+import { resetExchange } from '../../net/server-pool.js';
 import { sharedParameterStatus, type UpstreamSession } from './upstream.js';
 
 const RESET_TIMEOUT_MS = 2_000;
@@ -22,38 +23,25 @@ export async function resetPostgresServer(upstream: UpstreamSession): Promise<Up
  * the server answered anything else (an error, a notification, bytes past ReadyForQuery) or not in time.
  */
 function discardAll(socket: Socket, timeoutMs: number): Promise<Map<string, string> | undefined> {
-  return new Promise((resolve) => {
-    const parser = new Parser();
-    const reported = new Map<string, string>();
-    let completed = false;
-    // Set at ReadyForQuery: its verdict, which a message after it in the same chunk overturns.
-    let verdict: boolean | undefined;
-    const finish = (result: Map<string, string> | undefined): void => {
-      clearTimeout(timer);
-      socket.off('data', onData).off('close', onClose).off('error', onClose);
-      socket.pause();
-      resolve(result);
-    };
-    const onClose = (): void => finish(undefined);
-    const onMessage = (message: BackendMessage): void => {
-      const fields = message as BackendMessage & Record<string, unknown>;
-      if (verdict !== undefined) verdict = false;
-      else if (message.name === 'commandComplete') completed = fields.text === 'DISCARD ALL';
-      else if (message.name === 'parameterStatus') reported.set(String(fields.parameterName), String(fields.parameterValue));
-      else if (message.name === 'readyForQuery') verdict = completed && fields.status === 'I';
-      else if (message.name !== 'notice') verdict = false; // anything else means the connection is not clean
-    };
-    const onData = (chunk: Buffer): void => {
-      try {
-        parser.parse(chunk, onMessage);
-      } catch {
-        verdict = false;
-      }
-      if (verdict !== undefined) finish(verdict ? reported : undefined);
-    };
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    socket.on('data', onData).on('close', onClose).on('error', onClose);
-    socket.write(serialize.query('DISCARD ALL'));
-    socket.resume();
+  const parser = new Parser();
+  const reported = new Map<string, string>();
+  let completed = false;
+  // Set at ReadyForQuery: its verdict, which a message after it in the same chunk overturns.
+  let verdict: boolean | undefined;
+  const onMessage = (message: BackendMessage): void => {
+    const fields = message as BackendMessage & Record<string, unknown>;
+    if (verdict !== undefined) verdict = false;
+    else if (message.name === 'commandComplete') completed = fields.text === 'DISCARD ALL';
+    else if (message.name === 'parameterStatus') reported.set(String(fields.parameterName), String(fields.parameterValue));
+    else if (message.name === 'readyForQuery') verdict = completed && fields.status === 'I';
+    else if (message.name !== 'notice') verdict = false; // anything else means the connection is not clean
+  };
+  return resetExchange(socket, serialize.query('DISCARD ALL'), timeoutMs, (chunk) => {
+    try {
+      parser.parse(chunk, onMessage);
+    } catch {
+      verdict = false;
+    }
+    return verdict === undefined ? undefined : { result: verdict ? reported : undefined };
   });
 }
