@@ -4,9 +4,9 @@
 // callers (under `on_failure: block`) to refuse new statements.
 import type { Logger } from 'pino';
 import type { PendingAuditEvent, StoredAuditEvent } from '../store/store.js';
-import type { AuditEvent, AuditEventInput, AuditLog } from './events.js';
+import type { AuditEventInput, AuditLog } from './events.js';
 import { describeProblem, prepareEvent } from './prepare-event.js';
-import type { AuditDurability, AuditRecordSink, AuditStreamSink, ChainedAuditEvent } from './sinks/sink.js';
+import type { AuditDurability, AuditRecordSink, AuditStreamSink } from './sinks/sink.js';
 
 export type AuditFailurePolicy = 'block' | 'continue';
 
@@ -49,18 +49,23 @@ export class AuditCloseTimeoutError extends Error {
   }
 }
 
-interface QueuedEvent {
-  readonly pending: PendingAuditEvent;
-  /** The redacted event the body was made from; the stream writes it next to the chain fields. */
-  readonly event: AuditEvent;
+/**
+ * Events are queued straight into batches of up to `batchMaxEvents`, each with one promise its events' emit calls
+ * share: per statement, the queue holds the pending record and nothing else (no promise, no event object), which
+ * keeps what survives into the next garbage collection small.
+ */
+interface Batch {
+  readonly items: PendingAuditEvent[];
   readonly delivered: Promise<void>;
   readonly resolve: () => void;
-}
-
-interface Batch {
-  readonly items: readonly QueuedEvent[];
   /** Set once the store holds the batch: a retry then repeats only the stream step. */
   stored?: readonly StoredAuditEvent[];
+}
+
+function openBatch(): Batch {
+  let resolve: () => void = () => {};
+  const delivered = new Promise<void>((settle) => { resolve = settle; });
+  return { items: [], delivered, resolve };
 }
 
 export class BatchingAuditLog implements AuditLog {
@@ -75,7 +80,9 @@ export class BatchingAuditLog implements AuditLog {
   readonly #retryInitialDelayMs: number;
   readonly #retryMaxDelayMs: number;
 
-  #queue: QueuedEvent[] = [];
+  /** Batches not yet taken by the loop; only the last one still fills. */
+  #queue: Batch[] = [];
+  #queuedEvents = 0;
   #inFlight: Batch | undefined;
   #pumping = false;
   #delayTimer: NodeJS.Timeout | undefined;
@@ -108,11 +115,17 @@ export class BatchingAuditLog implements AuditLog {
   /** Resolves once both sinks have the event; never rejects, except with AuditLogClosedError after close(). */
   emit(input: AuditEventInput): Promise<void> {
     if (this.#closed) return Promise.reject(new AuditLogClosedError());
-    const item = this.prepare(input);
-    this.#queue.push(item);
-    if (this.#queue.length >= this.#batchMaxEvents && this.#inFlight === undefined) this.wakeUp(); // a full batch goes at once
+    const pending = this.prepare(input);
+    let batch = this.#queue[this.#queue.length - 1];
+    if (batch === undefined || batch.items.length >= this.#batchMaxEvents) {
+      batch = openBatch();
+      this.#queue.push(batch);
+    }
+    batch.items.push(pending);
+    this.#queuedEvents++;
+    if (this.#queuedEvents >= this.#batchMaxEvents && this.#inFlight === undefined) this.wakeUp(); // a full batch goes at once
     this.schedule();
-    return item.delivered;
+    return batch.delivered;
   }
 
   accepting(): boolean {
@@ -121,7 +134,7 @@ export class BatchingAuditLog implements AuditLog {
   }
 
   async flush(): Promise<void> {
-    const last = this.#queue[this.#queue.length - 1] ?? this.#inFlight?.items[this.#inFlight.items.length - 1];
+    const last = this.#queue[this.#queue.length - 1] ?? this.#inFlight;
     if (last === undefined) return;
     this.#hurry = true;
     if (this.#inFlight === undefined) this.wakeUp(); // cuts pacing short, never a retry's backoff
@@ -139,21 +152,19 @@ export class BatchingAuditLog implements AuditLog {
     return { queued: this.queuedCount(), written: this.#written, failures: this.#failures };
   }
 
-  private prepare(input: AuditEventInput): QueuedEvent {
-    const { event, pending, problem } = prepareEvent(input);
+  private prepare(input: AuditEventInput): PendingAuditEvent {
+    const { pending, problem } = prepareEvent(input);
     if (problem !== undefined) {
       this.#logger?.error({ type: input.type, problem }, 'audit event could not be serialized; recorded an alert instead');
     }
-    let resolve: () => void = () => {};
-    const delivered = new Promise<void>((settle) => { resolve = settle; });
-    return { pending, event, delivered, resolve };
+    return pending;
   }
 
   /** One timer for the whole batch, not one per event; a full batch goes at once. */
   private schedule(): void {
     // A running loop takes new events as soon as the batch in flight is done: that is the group commit.
     if (this.#pumping) return;
-    if (this.#queue.length >= this.#batchMaxEvents) {
+    if (this.#queuedEvents >= this.#batchMaxEvents) {
       this.startPump();
     } else {
       this.#delayTimer ??= setTimeout(() => {
@@ -196,12 +207,14 @@ export class BatchingAuditLog implements AuditLog {
   }
 
   private takeBatch(): Batch | undefined {
-    if (this.#queue.length === 0) {
+    const batch = this.#queue.shift();
+    if (batch === undefined) {
       this.#hurry = false;
       return undefined;
     }
-    this.#inFlight = { items: this.#queue.splice(0, this.#batchMaxEvents) };
-    return this.#inFlight;
+    this.#queuedEvents -= batch.items.length;
+    this.#inFlight = batch;
+    return batch;
   }
 
   /** True when both sinks have the batch; false after a failure (logged), so the caller retries. Never throws. */
@@ -209,12 +222,12 @@ export class BatchingAuditLog implements AuditLog {
     let sink: 'store' | 'stream' = 'store';
     try {
       if (batch.stored === undefined) {
-        const stored = await this.#store.append(batch.items.map((item) => item.pending));
+        const stored = await this.#store.append(batch.items);
         if (stored.length !== batch.items.length) throw new Error(`store sink returned ${stored.length} records for ${batch.items.length} events`);
         batch.stored = stored;
       }
       sink = 'stream';
-      await this.#stream.write(chain(batch.items, batch.stored), this.#durability);
+      await this.#stream.write(batch.stored, this.#durability);
       return true;
     } catch (error) {
       this.noteFailure(sink, error);
@@ -229,7 +242,7 @@ export class BatchingAuditLog implements AuditLog {
       this.#logger?.info({ failedAttempts: this.#consecutiveFailures, queued: this.queuedCount() }, 'audit sinks recovered');
       this.#consecutiveFailures = 0;
     }
-    for (const item of batch.items) item.resolve();
+    batch.resolve();
   }
 
   private noteFailure(sink: 'store' | 'stream', error: unknown): void {
@@ -250,7 +263,7 @@ export class BatchingAuditLog implements AuditLog {
    * `durability: os`; flush() and close() cut it short.
    */
   private paceNextBatch(startedAt: number): Promise<void> {
-    if (this.#hurry || this.#queue.length === 0 || this.#queue.length >= this.#batchMaxEvents) return Promise.resolve();
+    if (this.#hurry || this.#queuedEvents === 0 || this.#queuedEvents >= this.#batchMaxEvents) return Promise.resolve();
     return this.sleep(startedAt + this.#batchMaxDelayMs - Date.now());
   }
 
@@ -306,17 +319,8 @@ export class BatchingAuditLog implements AuditLog {
   }
 
   private queuedCount(): number {
-    return this.#queue.length + (this.#inFlight?.items.length ?? 0);
+    return this.#queuedEvents + (this.#inFlight?.items.length ?? 0);
   }
-}
-
-function chain(items: readonly QueuedEvent[], stored: readonly StoredAuditEvent[]): ChainedAuditEvent[] {
-  const chained: ChainedAuditEvent[] = [];
-  items.forEach((item, index) => {
-    const record = stored[index];
-    if (record !== undefined) chained.push({ record, event: item.event });
-  });
-  return chained;
 }
 
 /** True when `work` settled within `ms`; the timer is cleared either way so it never holds the process open. */

@@ -1,6 +1,6 @@
 // The hash chain (DESIGN §6): each event's hash covers the previous hash and its own canonical body, so editing,
 // deleting or reordering any stored event breaks every link after it. `verifyChain` names the first break.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditChainHead, StoredAuditEvent } from '../store/store.js';
 
 /** The `prev` of event 1. */
@@ -8,7 +8,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** hex SHA-256 over `prev` (its 64 ASCII hex characters) followed by the UTF-8 body. */
 export function linkHash(prev: string, body: string): string {
-  return createHash('sha256').update(prev, 'utf8').update(body, 'utf8').digest('hex');
+  // One-shot hash of the concatenation: the same bytes as two updates (prev is ASCII), without a Hash object per event.
+  return hash('sha256', prev + body, 'hex');
 }
 
 export interface ChainBreak {

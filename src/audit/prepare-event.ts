@@ -4,7 +4,7 @@ import type { PendingAuditEvent } from '../store/store.js';
 import { canonicalJson, CanonicalJsonError } from './canonical.js';
 import type { AuditEvent, AuditEventInput } from './events.js';
 import { redactEvent, redactPasswordLiterals } from './redact.js';
-import { canonicalStatementBody } from './statement-body.js';
+import { orderedStatement, type StatementShape } from './statement-body.js';
 
 export interface PreparedEvent {
   /** The redacted event the body was made from. */
@@ -17,7 +17,7 @@ export interface PreparedEvent {
 export function prepareEvent(input: AuditEventInput): PreparedEvent {
   try {
     if (input.type === 'statement') {
-      const prepared = prepareStatement(completeEvent(input));
+      const prepared = prepareStatement(input);
       if (prepared !== undefined) return prepared;
     }
     const event = redactEvent(completeEvent(input));
@@ -32,14 +32,17 @@ export function prepareEvent(input: AuditEventInput): PreparedEvent {
 
 /**
  * The per-statement fast path: a statement event's members are all known and none is secret-named, so redaction is
- * the SQL's password literals only; anything off that shape comes back undefined for the generic path.
+ * the SQL's password literals only, and the event is built once, in canonical order, for JSON.stringify. Anything off
+ * that shape comes back undefined for the generic path.
  */
-function prepareStatement(completed: AuditEvent): PreparedEvent | undefined {
-  if (completed.type !== 'statement') return undefined;
-  const sql = redactPasswordLiterals(completed.sql);
-  const event = sql === completed.sql ? completed : { ...completed, sql };
-  const body = canonicalStatementBody(event);
-  return body === undefined ? undefined : { event, pending: toPending(event, body) };
+function prepareStatement(input: StatementShape): PreparedEvent | undefined {
+  const now = input.ts === undefined ? Date.now() : Date.parse(input.ts);
+  if (Number.isNaN(now)) throw new CanonicalJsonError('$.ts', 'unparsable timestamp');
+  const ts = isoTimestamp(now);
+  const sql = typeof input.sql === 'string' ? redactPasswordLiterals(input.sql) : input.sql;
+  const event = orderedStatement(input, input.id ?? newAuditEventId(now), ts, sql);
+  if (event === undefined) return undefined;
+  return { event, pending: { id: event.id, ts: new Date(now), type: 'statement', grantId: event.grant, sessionId: event.session, actor: null, body: JSON.stringify(event) } };
 }
 
 /** What went wrong, without the value: CanonicalJsonError names a path; other errors give code and message. */

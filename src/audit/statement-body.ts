@@ -1,79 +1,119 @@
-// The canonical body of a `statement` event written member by member, in canonical (sorted) order: the one event
-// type produced per audited statement skips the generic walk, key sort and redaction copy. It returns undefined
-// for anything off the known shape (an unknown member, a wrong type, a non-finite number), and the caller then
-// takes the generic path, which also names the problem. test/unit/statement-body.test.ts holds it to canonicalJson.
-import { canonicalJson } from './canonical.js';
+// The canonical body of a `statement` event, the one event type produced per audited statement: its members are
+// copied into a fresh object in canonical (sorted) order, nested objects rebuilt in theirs, so JSON.stringify — one
+// native pass that returns a flat string — gives exactly what canonicalJson's generic walk would. Anything off the
+// known shape (an unknown member, a wrong type, a non-finite number) comes back undefined, and the caller takes the
+// generic path, which also names the problem. test/unit/statement-body.test.ts holds it to canonicalJson.
 import type { AuditEvent } from './events.js';
 
 export type StatementEvent = Extract<AuditEvent, { type: 'statement' }>;
 
-const str = (value: unknown): string | undefined => (typeof value === 'string' ? JSON.stringify(value) : undefined);
-const num = (value: unknown): string | undefined => (typeof value === 'number' && Number.isFinite(value) ? `${value}` : undefined);
+/** A statement event's members as a producer may hand them in: id and ts optional, nothing yet validated. */
+export type StatementShape = Omit<StatementEvent, 'id' | 'ts'> & { readonly id?: string; readonly ts?: string };
 
-/** `{"code":…,"message":…}` when the error has exactly those two string members. */
-function errorMember(error: StatementEvent['error']): string | undefined {
-  if (typeof error !== 'object' || error === null || countDefined(error) !== 2) return undefined;
-  const code = str(error.code);
-  const message = str(error.message);
-  return code === undefined || message === undefined ? undefined : `{"code":${code},"message":${message}}`;
-}
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
-function truncatedMember(truncated: StatementEvent['truncated']): string | undefined {
-  if (typeof truncated !== 'object' || truncated === null || countDefined(truncated) !== 2) return undefined;
-  const length = num(truncated.length);
-  const sha256 = str(truncated.sha256);
-  return length === undefined || sha256 === undefined ? undefined : `{"length":${length},"sha256":${sha256}}`;
-}
-
-function paramsMember(params: StatementEvent['params']): string | undefined {
-  if (!Array.isArray(params)) return undefined;
-  for (const value of params) if (value !== null && typeof value !== 'string') return undefined;
-  return canonicalJson(params);
-}
+type Members = Record<string, unknown>;
 
 function countDefined(record: object): number {
   let count = 0;
-  for (const key in record) if ((record as Record<string, unknown>)[key] !== undefined) count++;
+  for (const key in record) if ((record as Members)[key] !== undefined) count++;
   return count;
 }
 
-/** Members in canonical order; `required` ones make the body undefined when missing. */
-const MEMBERS: readonly { readonly key: keyof StatementEvent; readonly encode: (value: never) => string | undefined; readonly required: boolean }[] = [
-  { key: 'bytes', encode: num, required: false },
-  { key: 'duration_us', encode: num, required: true },
-  { key: 'error', encode: errorMember, required: false },
-  { key: 'grant', encode: str, required: true },
-  { key: 'id', encode: str, required: true },
-  { key: 'kind', encode: str, required: true },
-  { key: 'params', encode: paramsMember, required: false },
-  { key: 'portal', encode: str, required: false },
-  { key: 'rows', encode: num, required: false },
-  { key: 'seq', encode: num, required: true },
-  { key: 'session', encode: str, required: true },
-  { key: 'sql', encode: str, required: true },
-  { key: 'started', encode: str, required: true },
-  { key: 'statement_name', encode: str, required: false },
-  { key: 'tag', encode: str, required: false },
-  { key: 'truncated', encode: truncatedMember, required: false },
-  { key: 'ts', encode: str, required: true },
-  { key: 'type', encode: str, required: true },
-];
+function orderedError(error: unknown): StatementEvent['error'] {
+  if (typeof error !== 'object' || error === null || countDefined(error) !== 2) return undefined;
+  const { code, message } = error as Members;
+  return isText(code) && isText(message) ? { code, message } : undefined;
+}
+
+function orderedTruncation(truncated: unknown): StatementEvent['truncated'] {
+  if (typeof truncated !== 'object' || truncated === null || countDefined(truncated) !== 2) return undefined;
+  const { length, sha256 } = truncated as Members;
+  return isFiniteNumber(length) && isText(sha256) ? { length, sha256 } : undefined;
+}
+
+function isTextList(values: unknown): values is readonly (string | null)[] {
+  if (!Array.isArray(values)) return false;
+  for (let index = 0; index < values.length; index++) {
+    const value: unknown = values[index];
+    if (value !== null && typeof value !== 'string') return false;
+  }
+  return true;
+}
+
+/**
+ * `input` as a statement event with `id`, `ts` and `sql` (the redacted text) in place, members in canonical order;
+ * undefined when it is not of the known shape. Optional members are added only when defined, in order.
+ */
+export function orderedStatement(input: StatementShape, id: string, ts: string, sql: string): StatementEvent | undefined {
+  const event: Members = {};
+  // Members of `input` that were checked and copied; any other defined member means an unknown one.
+  let copied = (input.id === undefined ? 0 : 1) + (input.ts === undefined ? 0 : 1);
+  const { bytes, duration_us, error, grant, kind, params, portal, rows, seq, session, started, statement_name, tag, truncated } = input;
+  if (bytes !== undefined) {
+    if (!isFiniteNumber(bytes)) return undefined;
+    event.bytes = bytes;
+    copied++;
+  }
+  if (!isFiniteNumber(duration_us)) return undefined;
+  event.duration_us = duration_us;
+  if (error !== undefined) {
+    const ordered = orderedError(error);
+    if (ordered === undefined) return undefined;
+    event.error = ordered;
+    copied++;
+  }
+  if (!isText(grant) || !isText(id) || !isText(kind)) return undefined;
+  event.grant = grant;
+  event.id = id;
+  event.kind = kind;
+  if (params !== undefined) {
+    if (!isTextList(params)) return undefined;
+    event.params = params;
+    copied++;
+  }
+  if (portal !== undefined) {
+    if (!isText(portal)) return undefined;
+    event.portal = portal;
+    copied++;
+  }
+  if (rows !== undefined) {
+    if (!isFiniteNumber(rows)) return undefined;
+    event.rows = rows;
+    copied++;
+  }
+  if (!isFiniteNumber(seq) || !isText(session) || !isText(input.sql) || !isText(sql) || !isText(started)) return undefined;
+  event.seq = seq;
+  event.session = session;
+  event.sql = sql;
+  event.started = started;
+  if (statement_name !== undefined) {
+    if (!isText(statement_name)) return undefined;
+    event.statement_name = statement_name;
+    copied++;
+  }
+  if (tag !== undefined) {
+    if (!isText(tag)) return undefined;
+    event.tag = tag;
+    copied++;
+  }
+  if (truncated !== undefined) {
+    const ordered = orderedTruncation(truncated);
+    if (ordered === undefined) return undefined;
+    event.truncated = ordered;
+    copied++;
+  }
+  if (!isText(ts) || input.type !== 'statement') return undefined;
+  event.ts = ts;
+  event.type = 'statement';
+  // The eight required members (sql among them); id and ts were counted above when the input had them.
+  copied += 8;
+  return copied === countDefined(input) ? (event as unknown as StatementEvent) : undefined;
+}
 
 /** The same string canonicalJson(event) gives, or undefined when the event is not of the known shape. */
 export function canonicalStatementBody(event: StatementEvent): string | undefined {
-  let out = '';
-  let written = 0;
-  for (const { key, encode, required } of MEMBERS) {
-    const value = event[key];
-    if (value === undefined) {
-      if (required) return undefined;
-      continue;
-    }
-    const encoded = (encode as (value: unknown) => string | undefined)(value);
-    if (encoded === undefined) return undefined;
-    out += `${written === 0 ? '{' : ','}"${key}":${encoded}`;
-    written++;
-  }
-  // A member outside the known set would be missing from the body (and unredacted): the generic path handles it.
-  return written === countDefined(event) ? `${out}}` : undefined;
+  const ordered = orderedStatement(event, event.id, event.ts, event.sql);
+  return ordered === undefined ? undefined : JSON.stringify(ordered);
 }

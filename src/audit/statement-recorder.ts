@@ -34,6 +34,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export class SessionStatementRecorder implements StatementRecorder {
   readonly wantsParameters: boolean;
   private seq = 0;
+  private lastWritten: Promise<void> | undefined;
 
   constructor(private readonly options: SessionStatementRecorderOptions) {
     this.wantsParameters = options.parameters === 'full';
@@ -64,7 +65,11 @@ export class SessionStatementRecorder implements StatementRecorder {
       event.params = parameters === 'full' ? fields.params : fields.params.map((value) => (value === null ? null : REDACTED_PARAM));
     }
     const written = this.options.audit.emit(event);
-    written.catch((error: unknown) => this.options.onLost?.(error));
+    // Events of one batch share its promise: one loss handler per batch, not one derived promise per statement.
+    if (written !== this.lastWritten) {
+      this.lastWritten = written;
+      written.catch((error: unknown) => this.options.onLost?.(error));
+    }
     this.options.onRecorded?.(written);
   }
 }

@@ -3,7 +3,7 @@
 // processes queue on the lock and then read the head this one wrote.
 import type SqliteDatabase from 'better-sqlite3';
 import { chainAfter } from './chain-records.js';
-import { auditEventToRow } from './rows.js';
+import { toMs } from './rows.js';
 import type { PendingAuditEvent, StoredAuditEvent } from './store.js';
 import type { SessionsTable } from './tables.js';
 
@@ -21,16 +21,21 @@ export function configureConnection(sqlite: SqliteDatabase.Database): void {
 
 interface HeadRow { readonly seq: number; readonly hash: string }
 
+type AuditRowValues = [number, string, number, string, string | null, string | null, string | null, string, string, string];
+
 export type AuditAppend = (events: readonly PendingAuditEvent[]) => StoredAuditEvent[];
 
 /** Prepares the statements now: call it once the schema exists. */
 export function prepareAuditAppend(sqlite: SqliteDatabase.Database): AuditAppend {
   const head = sqlite.prepare<[], HeadRow>('select seq, hash from audit_events order by seq desc limit 1');
-  const insert = sqlite.prepare('insert into audit_events (seq, id, ts, type, grant_id, session_id, actor, body, prev, hash) '
-    + 'values (@seq, @id, @ts, @type, @grant_id, @session_id, @actor, @body, @prev, @hash)');
+  // Positional parameters: binding from an object costs a property lookup per column per row, a third of the insert.
+  const insert = sqlite.prepare<AuditRowValues>('insert into audit_events (seq, id, ts, type, grant_id, session_id, actor, body, prev, hash) '
+    + 'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const transaction = sqlite.transaction((events: readonly PendingAuditEvent[]) => {
     const stored = chainAfter(head.get(), events);
-    for (const record of stored) insert.run(auditEventToRow(record));
+    for (const record of stored) {
+      insert.run(record.seq, record.id, toMs(record.ts), record.type, record.grantId, record.sessionId, record.actor, record.body, record.prev, record.hash);
+    }
     return stored;
   });
   return (events) => transaction.immediate(events);

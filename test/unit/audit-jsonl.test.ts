@@ -99,7 +99,7 @@ describe('JsonlAuditSink', () => {
     const event = { type: 'alert', id: 'e_x', ts: '2024-05-01T12:00:00.000Z', severity: 'warning', message: 'm', token: 'raw_SECRET', detail: { password: 'raw_SECRET' } };
     // The line is made from the stored body, so the unredacted event is what the body holds here.
     const record: StoredAuditEvent = { seq: 1, id: 'e_x', ts: new Date(event.ts), type: 'alert', grantId: null, sessionId: null, actor: null, body: canonicalJson(event), prev: GENESIS_HASH, hash: 'h' };
-    await sink.write([{ record, event: event as AuditEvent }], 'os');
+    await sink.write([record], 'os');
     await sink.close();
     const text = await readFile(file, 'utf8');
     expect(text).not.toContain('raw_SECRET');
@@ -114,7 +114,7 @@ describe('JsonlAuditSink', () => {
     const leaky = { ...clean, id: 'e_b', lease_password: 'raw_SECRET', accessToken: { nested: 'raw_SECRET' } };
     const record = (seq: number, event: object): StoredAuditEvent => ({ seq, id: 'e', ts: new Date(clean.ts), type: 'alert', grantId: null,
       sessionId: null, actor: null, body: canonicalJson(event), prev: GENESIS_HASH, hash: 'h' });
-    await sink.write([{ record: record(1, clean), event: clean as AuditEvent }, { record: record(2, leaky), event: leaky as AuditEvent }], 'os');
+    await sink.write([record(1, clean), record(2, leaky)], 'os');
     await sink.close();
     const [first, second] = await readLines(file);
     expect(first).toEqual({ jitgate: 'audit.v1', chain: { seq: 1, prev: GENESIS_HASH, hash: 'h' }, ...clean });
@@ -127,8 +127,8 @@ describe('JsonlAuditSink', () => {
     const sink = await JsonlAuditSink.open({ file });
     const event: AuditEvent = { type: 'alert', id: 'e_x', ts: '2024-05-01T12:00:00.000Z', severity: 'warning', message: 'm' };
     const record: StoredAuditEvent = { seq: 1, id: 'e_x', ts: new Date(event.ts), type: 'alert', grantId: null, sessionId: null, actor: null, body: '{}', prev: GENESIS_HASH, hash: 'h' };
-    await sink.write([{ record, event }], 'fsync');
-    await sink.write([{ record, event }], 'fsync');
+    await sink.write([record], 'fsync');
+    await sink.write([record], 'fsync');
     await sink.close();
     expect(await readLines(file)).toHaveLength(1);
   });

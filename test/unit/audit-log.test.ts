@@ -3,19 +3,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditCloseTimeoutError, AuditLogClosedError, BatchingAuditLog, type BatchingAuditLogOptions } from '../../src/audit/audit-log.js';
 import { verifyChain } from '../../src/audit/chain.js';
 import type { AuditEventInput } from '../../src/audit/events.js';
-import type { AuditDurability, AuditStreamSink, ChainedAuditEvent } from '../../src/audit/sinks/sink.js';
+import type { AuditDurability, AuditStreamSink } from '../../src/audit/sinks/sink.js';
 import { StoreAuditSink } from '../../src/audit/sinks/store-sink.js';
+import type { StoredAuditEvent } from '../../src/store/store.js';
 import { MemoryAuditStore } from '../support/memory-audit-store.js';
 
 class RecordingStream implements AuditStreamSink {
-  batches: ChainedAuditEvent[][] = [];
+  batches: StoredAuditEvent[][] = [];
   durabilities: AuditDurability[] = [];
   failuresLeft = 0;
   closed = false;
   /** How long a write takes: a slow disk, during which new events queue up. */
   delayMs = 0;
 
-  async write(batch: readonly ChainedAuditEvent[], durability: AuditDurability): Promise<void> {
+  async write(batch: readonly StoredAuditEvent[], durability: AuditDurability): Promise<void> {
     await (this.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, this.delayMs)) : Promise.resolve());
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
@@ -30,7 +31,7 @@ class RecordingStream implements AuditStreamSink {
   }
 
   seqs(): number[] {
-    return this.batches.flat().map(({ record }) => record.seq);
+    return this.batches.flat().map((record) => record.seq);
   }
 }
 

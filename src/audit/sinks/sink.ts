@@ -1,7 +1,6 @@
 // The two places an audit event must reach (DESIGN §6). The store sink runs first because it assigns the chain
 // position (seq, prev, hash); the stream sink then writes exactly those stored records.
 import type { PendingAuditEvent, StoredAuditEvent } from '../../store/store.js';
-import type { AuditEvent } from '../events.js';
 
 export type AuditDurability = 'os' | 'fsync';
 
@@ -11,18 +10,12 @@ export interface AuditRecordSink {
   close(): Promise<void>;
 }
 
-/** A stored record together with the (already redacted) event its body was made from. */
-export interface ChainedAuditEvent {
-  readonly record: StoredAuditEvent;
-  readonly event: AuditEvent;
-}
-
 /**
- * Writes chained events for shipping elsewhere (SIEM). Resolves once the OS has the bytes, and under `fsync` once
+ * Writes stored (chained) records for shipping elsewhere (SIEM). Resolves once the OS has the bytes, and under `fsync` once
  * they are on disk. A retried batch may repeat events already written by an earlier failed attempt only when the
  * sink cannot tell: consumers can drop repeats by `chain.seq`.
  */
 export interface AuditStreamSink {
-  write(batch: readonly ChainedAuditEvent[], durability: AuditDurability): Promise<void>;
+  write(batch: readonly StoredAuditEvent[], durability: AuditDurability): Promise<void>;
   close(): Promise<void>;
 }
