@@ -54,7 +54,7 @@ const auditSchema = z.strictObject({
   parameters: z.enum(['full', 'redact', 'omit']).default('full'),
   on_failure: z.enum(['block', 'continue']).default('block'),
   batch_max_events: z.number().int().min(1).max(100_000).default(512),
-  batch_max_delay_ms: z.number().int().min(0).max(10_000).default(5),
+  batch_max_delay_ms: z.number().int().min(0).max(10_000).default(20),
 });
 
 const apiKeySchema = z.strictObject({
@@ -192,7 +192,7 @@ export const configSchema = z.strictObject({
   listen: listenSchema.default({ api: '127.0.0.1:7480', postgres: '127.0.0.1:7432', mysql: '127.0.0.1:7306' }),
   tls: tlsSchema.optional(),
   store: storeSchema.default({ url: 'sqlite:./data/jitgate.db' }),
-  audit: auditSchema.default({ file: '-', durability: 'os', parameters: 'full', on_failure: 'block', batch_max_events: 512, batch_max_delay_ms: 5 }),
+  audit: auditSchema.default({ file: '-', durability: 'os', parameters: 'full', on_failure: 'block', batch_max_events: 512, batch_max_delay_ms: 20 }),
   grants: grantsSchema.default({ default_ttl: 3_600, pending_timeout: 3_600, warn_before: 60 }),
   identities: identitiesSchema.default({ api_keys: [] }),
   brokers: brokersSchema.default({}),

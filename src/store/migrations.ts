@@ -26,7 +26,8 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, kind: StoreKind): Prom
 
 function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ '001_initial': initial(kind), '002_leases': leases(kind), '003_review_indexes': reviewIndexes(), '004_audit_write_path': auditWritePath() }),
+    getMigrations: () => Promise.resolve({ '001_initial': initial(kind), '002_leases': leases(kind), '003_review_indexes': reviewIndexes(), '004_audit_write_path': auditWritePath(),
+      '005_search_by_chain_order': searchByChainOrder() }),
   };
 }
 
@@ -203,6 +204,23 @@ function auditWritePath(): Migration {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       for (const [name, column] of dropped) await db.schema.createIndex(name).on('audit_events').column(column).execute();
+    },
+  };
+}
+
+/**
+ * Each index on audit_events costs every audited statement an entry and every batch commit a dirty page. Statement
+ * search pages newest first: walking the chain's own order (the integer primary key, seq) and skipping the few
+ * non-statement events reads about as many rows as 003's `(type, seq)` did, so that index goes. Dropping an index
+ * changes no query's result, so an older jitgate still reads the store.
+ */
+function searchByChainOrder(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropIndex('audit_events_type_seq_idx').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.createIndex('audit_events_type_seq_idx').on('audit_events').columns(['type', 'seq']).execute();
     },
   };
 }

@@ -11,8 +11,14 @@ import type { SessionsTable } from './tables.js';
 // enough not to stall a thread noticeably, long enough to ride out a checkpoint or a big audit batch.
 export const BUSY_TIMEOUT_MS = 5_000;
 
+const NEW_FILE_PAGE_SIZE = 16_384;
+
 /** The settings every jitgate connection to a SQLite file uses. */
 export function configureConnection(sqlite: SqliteDatabase.Database): void {
+  // Pages of 16 KiB, for a new file only (an existing one keeps its size): a batch commit writes each page it dirtied
+  // to the WAL, one pwrite per page, and an audit batch dirties the table's right edge and each index's — at 4 KiB
+  // that was about one syscall per audited statement. Set before anything writes the file, WAL mode included.
+  sqlite.pragma(`page_size = ${NEW_FILE_PAGE_SIZE}`);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL'); // with WAL: a power loss may drop the last commits, never corrupts the file
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -12,9 +12,11 @@ if (port === null) throw new Error('sqlite-audit-worker runs as a worker thread'
 const { path } = workerData as { readonly path: string };
 const sqlite = new SqliteDatabase(path, { timeout: BUSY_TIMEOUT_MS });
 configureConnection(sqlite);
-// The audit chain commits a few hundred times a second, always rewriting the same right-edge pages: a longer WAL
-// (about 40 MB) before each automatic checkpoint copies each page once instead of once per few commits.
-sqlite.pragma('wal_autocheckpoint = 10000');
+// The audit chain commits tens of times a second, always rewriting the same right-edge pages: a longer WAL (about
+// 40 MB, counted in pages of the file's own size) before each automatic checkpoint copies each page once instead of
+// once per few commits.
+const pageSize = Number(sqlite.pragma('page_size', { simple: true }));
+sqlite.pragma(`wal_autocheckpoint = ${Math.max(1_000, Math.floor(40_000_000 / pageSize))}`);
 // Prepared at the first batch, inside its error handling: a schema problem becomes that batch's error reply.
 let append: AuditAppend | undefined;
 let sessions: ReturnType<typeof prepareSessionWrites> | undefined;
