@@ -2,6 +2,7 @@
 import { newAuditEventId } from '../access/ids.js';
 import type { PendingAuditEvent } from '../store/store.js';
 import { canonicalJson, CanonicalJsonError } from './canonical.js';
+import { isoAtMillis } from './iso-time.js';
 import type { AuditEvent, AuditEventInput } from './events.js';
 import { redactEvent, redactPasswordLiterals } from './redact.js';
 import { orderedStatement, type StatementShape } from './statement-body.js';
@@ -38,7 +39,7 @@ export function prepareEvent(input: AuditEventInput): PreparedEvent {
 function prepareStatement(input: StatementShape): PreparedEvent | undefined {
   const now = input.ts === undefined ? Date.now() : Date.parse(input.ts);
   if (Number.isNaN(now)) throw new CanonicalJsonError('$.ts', 'unparsable timestamp');
-  const ts = isoTimestamp(now);
+  const ts = isoAtMillis(now);
   const sql = typeof input.sql === 'string' ? redactPasswordLiterals(input.sql) : input.sql;
   const event = orderedStatement(input, input.id ?? newAuditEventId(now), ts, sql);
   if (event === undefined) return undefined;
@@ -61,19 +62,7 @@ function completeEvent(input: AuditEventInput): AuditEvent {
   if (input.ts !== undefined) return { ...input, id: input.id ?? newAuditEventId(), ts: normalizeTimestamp(input.ts) } as AuditEvent;
   const now = Date.now();
   // id and ts go before the spread: V8 copies `{ ...input }` fast but slows down when members follow it.
-  return { id: input.id ?? newAuditEventId(now), ts: isoTimestamp(now), ...input } as AuditEvent;
-}
-
-let lastIsoMs = -1;
-let lastIso = '';
-
-/** Statements arrive many per millisecond: the ISO string is formatted once per millisecond. */
-function isoTimestamp(ms: number): string {
-  if (ms !== lastIsoMs) {
-    lastIso = new Date(ms).toISOString();
-    lastIsoMs = ms;
-  }
-  return lastIso;
+  return { id: input.id ?? newAuditEventId(now), ts: isoAtMillis(now), ...input } as AuditEvent;
 }
 
 /** One spelling per instant, so the body's ts and the ts column compare equal. */

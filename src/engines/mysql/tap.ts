@@ -6,6 +6,7 @@ import { CapabilityFlag, hasFlag, SetOption } from '../../../protocols/mysql/con
 import { responseKindFor, ResultReader, type ResultEvent } from '../../../protocols/mysql/result-reader.js';
 import { decodeComStmtExecute, paramAuditText, type ParamType } from '../../../protocols/mysql/stmt-execute.js';
 import type { StatementFields, StatementKind } from '../../audit/events.js';
+import { isoAtMonotonic } from '../../audit/iso-time.js';
 import type { StatementRecorder } from '../../audit/statement-recorder.js';
 import { answersWithSeveralResults, splitQueryStatements } from './query-statements.js';
 
@@ -42,18 +43,6 @@ class InFlight {
 type Draft<T> = { -readonly [K in keyof T]: T[K] };
 
 const NO_LONG_DATA: ReadonlySet<number> = new Set();
-
-/** `started` to the millisecond, as Date#toISOString writes it; consecutive statements of a busy session share one. */
-let isoMs = Number.NaN;
-let isoText = '';
-function isoAt(monotonicMs: number): string {
-  const ms = Math.floor(performance.timeOrigin + monotonicMs);
-  if (ms !== isoMs) {
-    isoMs = ms;
-    isoText = new Date(ms).toISOString();
-  }
-  return isoText;
-}
 
 export class MysqlTap {
   private readonly reader: ResultReader;
@@ -176,7 +165,7 @@ export class MysqlTap {
     const fields: Draft<Omit<StatementFields, 'seq'>> = {
       kind: flight.kind,
       sql,
-      started: isoAt(flight.startedAt),
+      started: isoAtMonotonic(flight.startedAt),
       duration_us: Math.round((now - flight.startedAt) * 1000),
       bytes: flight.bytes,
     };

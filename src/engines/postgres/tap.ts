@@ -9,6 +9,7 @@ import { decodeBind, decodeClose, decodeExecute, decodeParse } from '../../../pr
 import { decodeFunctionCall, decodeQuery } from '../../../protocols/postgres/frontend-simple.js';
 import { decodeBindParameters } from '../../../protocols/postgres/param-decode.js';
 import type { StatementKind } from '../../audit/events.js';
+import { isoAtMillis } from '../../audit/iso-time.js';
 import type { StatementRecorder } from '../../audit/statement-recorder.js';
 import { queryStatements, statementAtPosition, statementFields, type StatementInFlight } from './tap-records.js';
 
@@ -74,7 +75,7 @@ export class PostgresTap {
       case FrontendCode.Query: {
         const { statements, source } = queryStatements(decodeQuery(body as Uint8Array).sql);
         this.expectations.push({ type: 'query', statements, source, current: undefined, next: 0,
-          nextStartedAt: performance.now(), nextStartedIso: new Date().toISOString() });
+          nextStartedAt: performance.now(), nextStartedIso: isoAtMillis(Date.now()) });
         return;
       }
       case FrontendCode.Parse: {
@@ -201,7 +202,7 @@ export class PostgresTap {
   private begin(kind: StatementKind, sql: string, extra: Partial<StatementInFlight>): StatementInFlight {
     const now = performance.now();
     const startedAt = extra.startedAt ?? now;
-    return { kind, sql, startedIso: new Date(Date.now() - (now - startedAt)).toISOString(), rows: 0, bytes: 0, ...extra, startedAt };
+    return { kind, sql, startedIso: isoAtMillis(Date.now() - (now - startedAt)), rows: 0, bytes: 0, ...extra, startedAt };
   }
 
   /** The statement the server is answering right now (the head of the queue), creating a Query's next one lazily. */
@@ -226,7 +227,7 @@ export class PostgresTap {
       head.current = undefined;
       head.next++;
       head.nextStartedAt = performance.now();
-      head.nextStartedIso = new Date().toISOString();
+      head.nextStartedIso = isoAtMillis(Date.now());
       return;
     }
     if (head.type === 'execute') this.finish(this.expectations.shift(), { tag: done.tag, rows: done.rows ?? head.statement.rows });
@@ -238,7 +239,7 @@ export class PostgresTap {
       head.current = undefined;
       head.next++;
       head.nextStartedAt = performance.now();
-      head.nextStartedIso = new Date().toISOString();
+      head.nextStartedIso = isoAtMillis(Date.now());
     } else if (head?.type === 'execute') {
       this.expectations.shift();
     }
