@@ -163,7 +163,7 @@ function leases(kind: StoreKind): Migration {
  * The review UI and API (issue 8) page by keyset, newest first: every list order is `(started_at, id)`, after an
  * equality filter where one is given, so a page deep into 10k sessions costs one index range scan. Open sessions get a
  * partial index: "who is connected now" must not walk every session ever recorded. Statement pages and counts read
- * `(session_id, type, seq)`, which covers them; statement search walks `(type, seq)` newest first and stops at a page.
+ * `(session_id, type, seq)`, which covers them; statement search walked `(type, seq)` newest first (005 drops it for the chain order).
  * Only added indexes (001's single-column ones stay): no table changes, so an older jitgate still reads the store.
  */
 function reviewIndexes(): Migration {
