@@ -77,6 +77,16 @@ describe('server connection reuse', () => {
     }
   });
 
+  it('activates the grant at its first login and leaves the activation time alone at later ones', async () => {
+    const grant = await instance.grant('reuse-pg', 'readwrite', '10m');
+    expect(await instance.handle.store.getGrant(grant.id as GrantId)).toMatchObject({ state: 'approved', activatedAt: null });
+    await (await connect(grant)).end();
+    const activated = await instance.handle.store.getGrant(grant.id as GrantId);
+    expect(activated).toMatchObject({ state: 'active', activatedAt: expect.any(Date) as unknown as Date });
+    await (await connect(grant)).end();
+    expect(await instance.handle.store.getGrant(grant.id as GrantId)).toMatchObject({ state: 'active', activatedAt: activated?.activatedAt, version: activated?.version });
+  });
+
   it('does not reuse a server left inside a transaction, nor one opened with other startup parameters', async () => {
     const grant = await instance.grant('reuse-pg', 'readwrite', '10m');
     const inTransaction = await connect(grant);
