@@ -1,7 +1,9 @@
 // The main-thread side of the audit worker (sqlite-audit-worker.ts): batches go over as structured clones, the reply
 // brings back only seq, prev and hashes, and the stored records are rebuilt from the events still held here. A worker
 // that dies fails what is in flight (the audit log retries, and the store sink checks what committed) and is
-// replaced on the next append.
+// replaced on the next append. Messages are arrays of requests: waking the worker costs far more than the clone
+// (≈ 0.1 ms per message on this VM), so session writes wait up to SESSION_WRITE_DELAY_MS to travel with the next
+// audit batch or with each other, and an append takes every waiting session write along, in order.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -19,6 +21,9 @@ export type AuditWorkerRequest =
 export type AuditWorkerReply =
   | { readonly id: number; readonly ok: true; readonly firstSeq: number; readonly prev: string; readonly hashes: readonly string[] }
   | { readonly id: number; readonly ok: false; readonly message: string; readonly code?: string };
+
+/** How long a session write may wait for company; review reads see a session row at most this much later. */
+export const SESSION_WRITE_DELAY_MS = 20;
 
 interface InFlight {
   /** The appended events, to rebuild the stored records from the reply; empty for a session write. */
@@ -41,6 +46,9 @@ export class SqliteAuditWorkerClient {
   #worker: Worker | undefined;
   #nextId = 1;
   readonly #inFlight = new Map<number, InFlight>();
+  /** Requests not yet posted, in order; each already has its entry in #inFlight. */
+  #outbox: AuditWorkerRequest[] = [];
+  #sendTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   /** `path`: the SQLite file, already migrated by the main connection. */
@@ -49,15 +57,23 @@ export class SqliteAuditWorkerClient {
   }
 
   append(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
-    return this.request((id) => ({ kind: 'append', id, events }), events);
+    const stored = this.request((id) => ({ kind: 'append', id, events }), events);
+    this.send();
+    return stored;
   }
 
   async insertSession(row: SessionsTable): Promise<void> {
-    await this.request((id) => ({ kind: 'insertSession', id, row }), []);
+    await this.requestLater((id) => ({ kind: 'insertSession', id, row }));
   }
 
   async updateSession(sessionId: string, columns: SessionColumns): Promise<void> {
-    await this.request((id) => ({ kind: 'updateSession', id, sessionId, columns }), []);
+    await this.requestLater((id) => ({ kind: 'updateSession', id, sessionId, columns }));
+  }
+
+  private requestLater(make: (id: number) => AuditWorkerRequest): Promise<StoredAuditEvent[]> {
+    const done = this.request(make, []);
+    this.#sendTimer ??= setTimeout(() => this.send(), SESSION_WRITE_DELAY_MS);
+    return done;
   }
 
   private request(make: (id: number) => AuditWorkerRequest, events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
@@ -65,24 +81,35 @@ export class SqliteAuditWorkerClient {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#inFlight.set(id, { events, resolve, reject });
-      this.worker().postMessage(make(id));
+      this.#outbox.push(make(id));
     });
+  }
+
+  /** Posts everything waiting as one message. */
+  private send(): void {
+    if (this.#sendTimer !== undefined) clearTimeout(this.#sendTimer);
+    this.#sendTimer = undefined;
+    if (this.#outbox.length === 0) return;
+    const requests = this.#outbox;
+    this.#outbox = [];
+    this.worker().postMessage(requests);
   }
 
   /** Lets the batch in flight finish, then closes the worker's connection. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.send(); // session writes still waiting go first
     const worker = this.#worker;
     if (worker === undefined) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage({ kind: 'close' } satisfies AuditWorkerRequest);
+    worker.postMessage([{ kind: 'close' }] satisfies AuditWorkerRequest[]);
     await exited;
   }
 
   private worker(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(auditWorkerUrl(), { workerData: { path: this.#path } });
-    worker.on('message', (reply: AuditWorkerReply) => this.settle(reply));
+    worker.on('message', (replies: readonly AuditWorkerReply[]) => { for (const reply of replies) this.settle(reply); });
     worker.on('error', (error) => this.failAll(new Error(`the audit worker failed: ${error.message}`)));
     worker.on('exit', (code) => {
       if (this.#worker === worker) this.#worker = undefined;
@@ -115,6 +142,7 @@ export class SqliteAuditWorkerClient {
   private failAll(error: Error): void {
     const pending = [...this.#inFlight.values()];
     this.#inFlight.clear();
+    this.#outbox = []; // their promises are rejected here; a replacement worker must not run them later
     for (const entry of pending) entry.reject(error);
   }
 }

@@ -1,7 +1,7 @@
 // The store's write worker: audit batches and session records go to the SQLite file on a connection of its own, so the
 // thread that relays statements never waits on the disk (a commit writes the WAL, a checkpoint copies and syncs it) —
-// DESIGN §8, no sync fs calls on the relay path. One request at a time, in arrival order; an append's reply carries
-// only what the chain assigned.
+// DESIGN §8, no sync fs calls on the relay path. Requests come in arrays and are handled one at a time, in arrival
+// order, with one reply array per message; an append's reply carries only what the chain assigned.
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, prepareSessionWrites, type AuditAppend } from './sqlite-audit-append.js';
@@ -21,27 +21,32 @@ sqlite.pragma(`wal_autocheckpoint = ${Math.max(1_000, Math.floor(40_000_000 / pa
 let append: AuditAppend | undefined;
 let sessions: ReturnType<typeof prepareSessionWrites> | undefined;
 
-port.on('message', (request: AuditWorkerRequest) => {
-  if (request.kind === 'close') {
-    sqlite.close();
-    port.close();
-    return;
+port.on('message', (requests: readonly AuditWorkerRequest[]) => {
+  const replies: AuditWorkerReply[] = [];
+  for (const request of requests) {
+    if (request.kind === 'close') {
+      sqlite.close();
+      port.close();
+      return;
+    }
+    replies.push(handle(request));
   }
-  let reply: AuditWorkerReply;
+  port.postMessage(replies);
+});
+
+function handle(request: Exclude<AuditWorkerRequest, { kind: 'close' }>): AuditWorkerReply {
   try {
     if (request.kind === 'append') {
       append ??= prepareAuditAppend(sqlite);
       const stored = append(request.events);
-      reply = { id: request.id, ok: true, firstSeq: stored[0]?.seq ?? 0, prev: stored[0]?.prev ?? '', hashes: stored.map((record) => record.hash) };
-    } else {
-      sessions ??= prepareSessionWrites(sqlite);
-      if (request.kind === 'insertSession') sessions.insert(request.row);
-      else sessions.update(request.sessionId, request.columns);
-      reply = { id: request.id, ok: true, firstSeq: 0, prev: '', hashes: [] };
+      return { id: request.id, ok: true, firstSeq: stored[0]?.seq ?? 0, prev: stored[0]?.prev ?? '', hashes: stored.map((record) => record.hash) };
     }
+    sessions ??= prepareSessionWrites(sqlite);
+    if (request.kind === 'insertSession') sessions.insert(request.row);
+    else sessions.update(request.sessionId, request.columns);
+    return { id: request.id, ok: true, firstSeq: 0, prev: '', hashes: [] };
   } catch (error) {
     const { message, code } = error as { message?: unknown; code?: unknown };
-    reply = { id: request.id, ok: false, message: String(message), ...(typeof code === 'string' ? { code } : {}) };
+    return { id: request.id, ok: false, message: String(message), ...(typeof code === 'string' ? { code } : {}) };
   }
-  port.postMessage(reply);
-});
+}

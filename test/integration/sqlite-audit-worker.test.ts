@@ -7,8 +7,8 @@ import { pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { auditWorkerUrl, SqliteAuditWorkerClient } from '../../src/store/sqlite-audit-client.js';
-import { chainProblems, makeEvents } from '../support/store-fixtures.js';
+import { auditWorkerUrl, SESSION_WRITE_DELAY_MS, SqliteAuditWorkerClient } from '../../src/store/sqlite-audit-client.js';
+import { at, chainProblems, makeEvents, makeGrant, makeSession } from '../support/store-fixtures.js';
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'jitgate-audit-worker-')); });
@@ -43,6 +43,48 @@ describe('SQLite audit worker', () => {
     await expect(client.append(makeEvents(1))).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
     await client.close();
     await expect(client.append(makeEvents(1))).rejects.toThrow(/closed/);
+  });
+
+  it('sends waiting session writes with the next audit batch, in order, and close delivers the rest', async () => {
+    const file = join(dir, 'jitgate.db');
+    const store = await openSqliteStore(file);
+    const grant = makeGrant();
+    await store.insertGrant(grant);
+    const session = makeSession(grant.id, { startedAt: at(1) });
+    let inserted = false;
+    const insert = store.insertSession(session).then(() => { inserted = true; });
+    const update = store.updateSession(session.id, { endedAt: at(9), endReason: 'client_closed', statements: 2 });
+    expect(inserted).toBe(false); // waiting for company, not posted alone
+    await store.appendAuditEvents(makeEvents(1));
+    // It travelled ahead of the batch in the same message, so the worker committed it first.
+    expect(await store.getSession(session.id)).toMatchObject({ id: session.id });
+    await Promise.all([insert, update]);
+    expect(await store.getSession(session.id)).toMatchObject({ endedAt: at(9), statements: 2 });
+
+    const later = makeSession(grant.id, { startedAt: at(2) });
+    void store.insertSession(later); // nothing else comes: close must still deliver it
+    await store.close();
+    const reopened = await openSqliteStore(file);
+    try {
+      expect(await reopened.getSession(later.id)).toEqual(later);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('delivers a lone session write within the coalescing delay', async () => {
+    const store = await openSqliteStore(join(dir, 'jitgate.db'));
+    try {
+      const grant = makeGrant();
+      await store.insertGrant(grant);
+      const session = makeSession(grant.id);
+      const started = performance.now();
+      await store.insertSession(session);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(SESSION_WRITE_DELAY_MS - 2);
+      expect(await store.getSession(session.id)).toEqual(session);
+    } finally {
+      await store.close();
+    }
   });
 
   it('keeps a duplicate id from half-committing a batch', async () => {

@@ -12,7 +12,7 @@ import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { ServerPool } from '../../net/server-pool.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
-import { emitSafely, recordSessionEnd } from '../../session/session-end.js';
+import { emitSafely, recordSessionEnd, recordSessionStart } from '../../session/session-end.js';
 import type { MysqlEngineDeps } from './deps.js';
 import { greetClient, mockVerifiers, OFFERED_CAPABILITIES, proveToken, type AcceptedClient, type ServerIdentity } from './handshake.js';
 import { PeerClosed } from './packet-reader.js';
@@ -153,7 +153,7 @@ export class MysqlEngine {
     const session = new Session({ grant, protocol: 'mysql', clientAddress: address, tls: client.tls, program, shutdown: deps.shutdown });
     deps.sessions.add(session);
     const started = Date.now();
-    await deps.sessionRecords.insertSession({
+    recordSessionStart(deps, session, {
       id: session.id, grantId: grant.id, resource: resource.name, role: grant.role, user: grant.requester, protocol: 'mysql',
       clientAddress: address, clientProgram: program, tls: client.tls, startedAt: session.startedAt, endedAt: null, endReason: null,
       bytesIn: 0, bytesOut: 0, statements: 0,

@@ -14,7 +14,7 @@ import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { ServerPool } from '../../net/server-pool.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
-import { emitSafely, recordSessionEnd } from '../../session/session-end.js';
+import { emitSafely, recordSessionEnd, recordSessionStart } from '../../session/session-end.js';
 import { ClientClosed } from './client-reader.js';
 import { authenticateGrant } from './authenticate.js';
 import type { PostgresEngineDeps } from './deps.js';
@@ -145,7 +145,7 @@ export class PostgresEngine {
     const session = new Session({ grant, protocol: 'postgres', clientAddress: address, tls, program: parameters.application_name ?? null, shutdown: deps.shutdown });
     deps.sessions.add(session);
     const started = Date.now();
-    await deps.sessionRecords.insertSession({
+    recordSessionStart(deps, session, {
       id: session.id, grantId: grant.id, resource: resource.name, role: grant.role, user: grant.requester, protocol: 'postgres',
       clientAddress: address, clientProgram: session.program, tls, startedAt: session.startedAt, endedAt: null, endReason: null,
       bytesIn: 0, bytesOut: 0, statements: 0,
