@@ -45,6 +45,8 @@ async function seed(storeUrl) {
     });
   }
   const sessions = [];
+  // Not awaited one by one: the SQLite store group-commits session writes (each waits up to 20 ms for company).
+  const inserts = [];
   for (let index = 0; index < SESSIONS; index++) {
     const grantIndex = index % GRANTS;
     const startedAt = new Date(t0 + index * 250_000);
@@ -54,9 +56,10 @@ async function seed(storeUrl) {
       clientProgram: 'psql', tls: false, startedAt, endedAt: new Date(startedAt.getTime() + 60_000), endReason: 'client_closed',
       bytesIn: 1_000, bytesOut: 5_000, statements: 2,
     };
-    await store.insertSession(session);
+    inserts.push(store.insertSession(session));
     sessions.push(session);
   }
+  await Promise.all(inserts);
   const big = {
     ...sessions[0], id: ids.newSessionId(), user: 'user0', startedAt: new Date(), endedAt: null, endReason: null, statements: 0,
   };

@@ -211,6 +211,7 @@ export interface Store {
   /** Statement events whose SQL contains the text, newest first. */
   searchStatements(query: StatementSearchQuery): Promise<StatementMatch[]>;
 
+  /** Session writes may be group-committed (the SQLite store waits up to 20 ms for company): do not await them in a loop. */
   insertSession(session: SessionRecord): Promise<void>;
   updateSession(id: SessionId, patch: SessionPatch): Promise<void>;
   getSession(id: SessionId): Promise<SessionRecord | undefined>;
