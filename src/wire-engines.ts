@@ -33,9 +33,7 @@ function grantDirectory(parts: EngineParts): GrantDirectory {
   const shared = new SharedGrants();
   return {
     lookup: async (id) => (isGrantId(id) ? shared.share(await parts.store.getGrant(id), id) : undefined),
-    // The grant was read from the store for this login; one already active stays active (no state leads back to
-    // approved), so only an approved one costs the service's re-read and update.
-    activate: async (grant: Grant) => { if (grant.state !== 'active') await parts.grants.activate(grant.id); },
+    activate: async (grant: Grant) => { await parts.grants.activate(grant); },
     allowsAddress: (grant, address) => (checks.get(grant.policy) ?? (() => true))(address),
   };
 }

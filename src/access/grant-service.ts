@@ -128,12 +128,17 @@ export class GrantService {
     return ended;
   }
 
-  /** Marks an approved grant active at its first session; idempotent for an active one. */
-  async activate(id: Grant['id']): Promise<Grant | undefined> {
-    const grant = await this.options.store.getGrant(id);
+  /**
+   * Marks an approved grant active at its first session; idempotent for an active one. `read` is the grant as the
+   * login just read it: one already active stays active (no state leads back to approved), so only an approved one
+   * costs a re-read and the update.
+   */
+  async activate(read: Grant): Promise<Grant | undefined> {
+    if (read.state === 'active') return read;
+    const grant = await this.options.store.getGrant(read.id);
     if (!grant || grant.state !== 'approved') return grant;
-    return (await this.options.store.updateGrant(id, grant.version, { state: 'active', activatedAt: this.now() }))
-      ?? this.options.store.getGrant(id);
+    return (await this.options.store.updateGrant(grant.id, grant.version, { state: 'active', activatedAt: this.now() }))
+      ?? this.options.store.getGrant(grant.id);
   }
 
   async get(caller: Identity, id: string): Promise<Grant> {

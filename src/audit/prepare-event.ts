@@ -37,13 +37,10 @@ export function prepareEvent(input: AuditEventInput): PreparedEvent {
  * that shape comes back undefined for the generic path.
  */
 function prepareStatement(input: StatementShape): PreparedEvent | undefined {
-  const now = input.ts === undefined ? Date.now() : Date.parse(input.ts);
-  if (Number.isNaN(now)) throw new CanonicalJsonError('$.ts', 'unparsable timestamp');
-  const ts = isoAtMillis(now);
+  const now = instantOf(input.ts);
   const sql = typeof input.sql === 'string' ? redactPasswordLiterals(input.sql) : input.sql;
-  const event = orderedStatement(input, input.id ?? newAuditEventId(now), ts, sql);
-  if (event === undefined) return undefined;
-  return { event, pending: { id: event.id, ts: new Date(now), type: 'statement', grantId: event.grant, sessionId: event.session, actor: null, body: JSON.stringify(event) } };
+  const event = orderedStatement(input, input.id ?? newAuditEventId(now), isoAtMillis(now), sql);
+  return event === undefined ? undefined : { event, pending: toPending(event, JSON.stringify(event), now) };
 }
 
 /** What went wrong, without the value: CanonicalJsonError names a path; other errors give code and message. */
@@ -59,22 +56,25 @@ export function describeProblem(error: unknown): string {
 
 // Spreading a distributive Omit loses the link to its union member; adding id and ts back restores the event.
 function completeEvent(input: AuditEventInput): AuditEvent {
-  if (input.ts !== undefined) return { ...input, id: input.id ?? newAuditEventId(), ts: normalizeTimestamp(input.ts) } as AuditEvent;
+  // One spelling per instant, so the body's ts and the ts column compare equal.
+  if (input.ts !== undefined) return { ...input, id: input.id ?? newAuditEventId(), ts: isoAtMillis(instantOf(input.ts)) } as AuditEvent;
   const now = Date.now();
   // id and ts go before the spread: V8 copies `{ ...input }` fast but slows down when members follow it.
   return { id: input.id ?? newAuditEventId(now), ts: isoAtMillis(now), ...input } as AuditEvent;
 }
 
-/** One spelling per instant, so the body's ts and the ts column compare equal. */
-function normalizeTimestamp(ts: string): string {
+/** The event's instant in ms: now when the producer gave no `ts`. */
+function instantOf(ts: string | undefined): number {
+  if (ts === undefined) return Date.now();
   const ms = Date.parse(ts);
   if (Number.isNaN(ms)) throw new CanonicalJsonError('$.ts', 'unparsable timestamp');
-  return new Date(ms).toISOString();
+  return ms;
 }
 
-function toPending(event: AuditEvent, body: string): PendingAuditEvent {
+/** `ms`: the instant of `event.ts` when the caller has it, sparing a parse. */
+function toPending(event: AuditEvent, body: string, ms = Date.parse(event.ts)): PendingAuditEvent {
   return {
-    id: event.id, ts: new Date(event.ts), type: event.type,
+    id: event.id, ts: new Date(ms), type: event.type,
     grantId: event.grant ?? null, sessionId: event.session ?? null, actor: event.actor ?? null, body,
   };
 }
