@@ -14,6 +14,18 @@ let dir: string;
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'jitgate-audit-worker-')); });
 afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
 
+type SqliteStore = Awaited<ReturnType<typeof openSqliteStore>>;
+
+/** Opens the store at `file` (default: a fresh one in the test's directory) for `use`, and closes it after. */
+async function withStore(use: (store: SqliteStore) => Promise<void>, file = join(dir, 'jitgate.db')): Promise<void> {
+  const store = await openSqliteStore(file);
+  try {
+    await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('SQLite audit worker', () => {
   it('runs the compiled worker when this module is TypeScript source, and says so when it is not built', () => {
     expect(auditWorkerUrl().pathname).toMatch(/\/dist\/src\/store\/sqlite-audit-worker\.js$/);
@@ -22,18 +34,13 @@ describe('SQLite audit worker', () => {
     expect(auditWorkerUrl('file:///opt/jitgate/dist/src/store/sqlite-audit-client.js').pathname).toBe('/opt/jitgate/dist/src/store/sqlite-audit-worker.js');
   });
 
-  it('appends from the worker what the store reads on its own connection, in one unbroken chain', async () => {
-    const store = await openSqliteStore(join(dir, 'jitgate.db'));
-    try {
-      const batches = await Promise.all(Array.from({ length: 20 }, () => store.appendAuditEvents(makeEvents(50))));
-      expect(batches.flat().map((event) => event.seq)).toEqual(Array.from({ length: 1_000 }, (_, index) => index + 1));
-      const stored = await store.readAuditEvents(0, 2_000);
-      expect(stored).toEqual(batches.flat());
-      expect(chainProblems(stored)).toEqual([]);
-    } finally {
-      await store.close();
-    }
-  });
+  it('appends from the worker what the store reads on its own connection, in one unbroken chain', () => withStore(async (store) => {
+    const batches = await Promise.all(Array.from({ length: 20 }, () => store.appendAuditEvents(makeEvents(50))));
+    expect(batches.flat().map((event) => event.seq)).toEqual(Array.from({ length: 1_000 }, (_, index) => index + 1));
+    const stored = await store.readAuditEvents(0, 2_000);
+    expect(stored).toEqual(batches.flat());
+    expect(chainProblems(stored)).toEqual([]);
+  }));
 
   it('rejects a failing append with the SQLite error and keeps serving the next', async () => {
     const file = join(dir, 'bare.db');
@@ -64,39 +71,26 @@ describe('SQLite audit worker', () => {
     const later = makeSession(grant.id, { startedAt: at(2) });
     void store.insertSession(later); // nothing else comes: close must still deliver it
     await store.close();
-    const reopened = await openSqliteStore(file);
-    try {
+    await withStore(async (reopened) => {
       expect(await reopened.getSession(later.id)).toEqual(later);
-    } finally {
-      await reopened.close();
-    }
+    }, file);
   });
 
-  it('delivers a lone session write within the coalescing delay', async () => {
-    const store = await openSqliteStore(join(dir, 'jitgate.db'));
-    try {
-      const grant = makeGrant();
-      await store.insertGrant(grant);
-      const session = makeSession(grant.id);
-      const started = performance.now();
-      await store.insertSession(session);
-      expect(performance.now() - started).toBeGreaterThanOrEqual(SESSION_WRITE_DELAY_MS - 2);
-      expect(await store.getSession(session.id)).toEqual(session);
-    } finally {
-      await store.close();
-    }
-  });
+  it('delivers a lone session write within the coalescing delay', () => withStore(async (store) => {
+    const grant = makeGrant();
+    await store.insertGrant(grant);
+    const session = makeSession(grant.id);
+    const started = performance.now();
+    await store.insertSession(session);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(SESSION_WRITE_DELAY_MS - 2);
+    expect(await store.getSession(session.id)).toEqual(session);
+  }));
 
-  it('keeps a duplicate id from half-committing a batch', async () => {
-    const store = await openSqliteStore(join(dir, 'jitgate.db'));
-    try {
-      const [first] = await store.appendAuditEvents(makeEvents(1));
-      const batch = [...makeEvents(3), ...makeEvents(1, { id: first?.id ?? '' })];
-      await expect(store.appendAuditEvents(batch)).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
-      expect(await store.readAuditEvents(0, 10)).toHaveLength(1);
-      expect((await store.appendAuditEvents(makeEvents(2))).map((event) => event.seq)).toEqual([2, 3]);
-    } finally {
-      await store.close();
-    }
-  });
+  it('keeps a duplicate id from half-committing a batch', () => withStore(async (store) => {
+    const [first] = await store.appendAuditEvents(makeEvents(1));
+    const batch = [...makeEvents(3), ...makeEvents(1, { id: first?.id ?? '' })];
+    await expect(store.appendAuditEvents(batch)).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    expect(await store.readAuditEvents(0, 10)).toHaveLength(1);
+    expect((await store.appendAuditEvents(makeEvents(2))).map((event) => event.seq)).toEqual([2, 3]);
+  }));
 });
