@@ -1,10 +1,9 @@
 // What the MySQL benchmark runs against, each in a temp dir removed by stop(): a throwaway MariaDB (mariadb-install-db +
 // mariadbd on a free port, tuned to measure the proxy rather than the disk), haproxy in `mode tcp` in front of it when
-// installed, and a bare Node byte pipe (a diagnostic floor). jitgate itself starts from jitgate.mjs.
+// installed. jitgate itself starts from jitgate.mjs; the bare Node pipe both sections show is node-pipe.mjs.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { execText as run, findExecutable, freePort, stopChild, tempDir, waitForPort } from './spawn.mjs';
 
@@ -69,22 +68,4 @@ export async function startHaproxy(backendPort) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * The floor for any Node relay: a bare byte pipe in this process (no framing, no tap, no audit), for the table to show
- * how much of jitgate's cost is Node's socket path on this machine. A diagnostic, not a product configuration.
- */
-export async function startNodePipe(backendPort) {
-  const server = createServer({ noDelay: true }, (client) => {
-    const upstream = connect({ host: '127.0.0.1', port: backendPort, noDelay: true });
-    client.pipe(upstream);
-    upstream.pipe(client);
-    for (const [socket, other] of [[client, upstream], [upstream, client]]) {
-      socket.on('error', () => other.destroy());
-      socket.on('close', () => other.destroy());
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: server.address().port, pid: process.pid, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -1,7 +1,8 @@
 // The Postgres section of `npm run bench` (DESIGN §8): pgbench -S against PostgreSQL directly, through pgbouncer
 // (session pooling, SCRAM) and through jitgate (grant login, lease user, audit on) — 1 and 16 clients, simple and
 // extended protocol, connection per transaction — then COPY-out throughput and memory per idle session. Every target
-// logs in as a user with the same privileges. Per jitgate run: its CPU per transaction (/proc) and the statement
+// logs in as a user with the same privileges. Two diagnostic targets split the cost: the engine with its audit stubbed
+// (relay-only.mjs) and a bare Node pipe (node-pipe.mjs). Per jitgate run: its CPU per transaction (/proc) and the statement
 // events it stored against the transactions pgbench counted.
 import pg from 'pg';
 import { openEventCounter, eventCheck } from './events.mjs';
@@ -10,6 +11,7 @@ import { startJitgate } from './jitgate.mjs';
 import { copyOut, copyRows } from './pg-copy.mjs';
 import { findPgbench, findPgTool, PGBENCH_SELECT, pgbenchInit, pgbenchRun } from './pgbench.mjs';
 import { cpuMeter } from './proc.mjs';
+import { startNodePipe } from './node-pipe.mjs';
 import { startRelayOnly } from './relay-only.mjs';
 import { startPgbouncer, startPostgres } from './servers.mjs';
 
@@ -24,6 +26,8 @@ const ROLE_STATEMENTS = [
 
 /** Not a jitgate configuration: excluded from the budget verdicts, shown to split relay cost from audit cost. */
 export const RELAY_ONLY = 'jitgate engine, audit stubbed (diagnostic)';
+/** The floor for any relay written in Node here (node-pipe.mjs): what the bars are against before jitgate does anything. */
+export const NODE_PIPE = 'bare Node pipe (diagnostic)';
 
 export const SCENARIOS = [
   { name: 'select-only, 1 client', clients: 1, threads: 1 },
@@ -91,6 +95,9 @@ export async function benchPostgres({ seconds, quick = false, root, profileDir, 
     const relay = await startRelayOnly({ root, host: '127.0.0.1', port: server.port, database: DATABASE, user: direct.user, password: direct.password });
     stops.push(() => relay.stop());
     targets.push({ name: RELAY_ONLY, host: '127.0.0.1', port: relay.port, user: relay.user, password: relay.password, database: DATABASE, pid: relay.pid });
+    const pipe = await startNodePipe(server.port);
+    stops.push(() => pipe.stop());
+    targets.push({ ...direct, name: NODE_PIPE, port: pipe.port, pid: pipe.pid });
 
     // Warm-up: the lease is issued at jitgate's first login; caches, JIT and pools settle on every target.
     for (const target of targets) await pgbenchRun(pgbench, target, { clients: 4, threads: 2, seconds: 2 });
@@ -191,7 +198,10 @@ export function postgresBudget({ results, copy, idle, auditCpuUs }) {
   const find = (scenario, match) => results.find((result) => result.scenario === scenario && match(result.target));
   const both = (scenario, key) => {
     const [direct, peer, gate] = [find(scenario, (name) => name === 'direct'), find(scenario, isPeer), find(scenario, (name) => name === 'jitgate')];
-    return { gate, peer, text: `${ratio(gate?.[key], direct?.[key])}× direct, ${ratio(gate?.[key], peer?.[key])}× pgbouncer` };
+    const pipe = find(scenario, (name) => name === NODE_PIPE);
+    // The floor beside each verdict: where a bare Node pipe already misses a bar, no Node relay can meet it here.
+    const floor = pipe ? ` (bare Node pipe: ${ratio(pipe[key], direct?.[key])}× direct, ${ratio(pipe[key], peer?.[key])}× pgbouncer)` : '';
+    return { gate, peer, text: `${ratio(gate?.[key], direct?.[key])}× direct, ${ratio(gate?.[key], peer?.[key])}× pgbouncer${floor}` };
   };
   const throughput = (bar, scenario) => {
     const { gate, peer, text } = both(scenario, 'tps');
