@@ -21,20 +21,77 @@ sqlite.pragma(`wal_autocheckpoint = ${Math.max(1_000, Math.floor(40_000_000 / pa
 let append: AuditAppend | undefined;
 let sessions: ReturnType<typeof prepareSessionWrites> | undefined;
 
+// Session writes that arrive together commit together: a busy connect loop sends a session insert and update per
+// connection, and each commit writes every page it dirtied (the sessions table and its five indexes) to the WAL. Each
+// write is one statement, so it still succeeds or fails alone, and a reply says ok only once the commit has. An audit
+// append stays a transaction of its own: inside a larger one it would need a savepoint, and a savepoint journals each
+// page before its first change — a copy of every page the chain's right edge dirties, per batch.
+const begin = sqlite.prepare('BEGIN IMMEDIATE');
+const commit = sqlite.prepare('COMMIT');
+const rollback = sqlite.prepare('ROLLBACK');
+
+type WorkRequest = Exclude<AuditWorkerRequest, { kind: 'close' }>;
+
 port.on('message', (requests: readonly AuditWorkerRequest[]) => {
+  const closeAt = requests.findIndex((request) => request.kind === 'close');
+  const work = (closeAt === -1 ? requests : requests.slice(0, closeAt)) as readonly WorkRequest[];
   const replies: AuditWorkerReply[] = [];
-  for (const request of requests) {
-    if (request.kind === 'close') {
-      sqlite.close();
-      port.close();
-      return;
+  for (let next = 0; next < work.length;) {
+    const request = work[next];
+    if (request?.kind === 'append') {
+      replies.push(handle(request));
+      next++;
+    } else {
+      next = runSessionWrites(work, next, replies);
     }
-    replies.push(handle(request));
   }
-  port.postMessage(replies);
+  if (replies.length > 0) port.postMessage(replies);
+  if (closeAt !== -1) {
+    sqlite.close();
+    port.close();
+  }
 });
 
-function handle(request: Exclude<AuditWorkerRequest, { kind: 'close' }>): AuditWorkerReply {
+/** Runs the session writes from `from` up to the next append in one transaction; returns where it stopped. */
+function runSessionWrites(work: readonly WorkRequest[], from: number, replies: AuditWorkerReply[]): number {
+  let end = from;
+  while (end < work.length && work[end]?.kind !== 'append') end++;
+  try {
+    begin.run();
+  } catch (error) {
+    for (let index = from; index < end; index++) replies.push(failure(work[index]?.id ?? 0, error));
+    return end;
+  }
+  const done: AuditWorkerReply[] = [];
+  for (let index = from; index < end; index++) {
+    const request = work[index];
+    if (request === undefined) continue;
+    const reply = handle(request);
+    if (!sqlite.inTransaction) {
+      // SQLite rolled the whole transaction back (an I/O error, a full disk): the writes before this one are undone.
+      const cause = reply.ok ? new Error('the transaction was rolled back') : new Error(reply.message);
+      for (const earlier of done) replies.push(earlier.ok ? failure(earlier.id, cause) : earlier);
+      replies.push(reply.ok ? failure(reply.id, cause) : reply);
+      return index + 1;
+    }
+    done.push(reply);
+  }
+  try {
+    commit.run();
+    replies.push(...done);
+  } catch (error) {
+    if (sqlite.inTransaction) rollback.run();
+    for (const reply of done) replies.push(reply.ok ? failure(reply.id, error) : reply);
+  }
+  return end;
+}
+
+function failure(id: number, error: unknown): AuditWorkerReply {
+  const { message, code } = error as { message?: unknown; code?: unknown };
+  return { id, ok: false, message: String(message), ...(typeof code === 'string' ? { code } : {}) };
+}
+
+function handle(request: WorkRequest): AuditWorkerReply {
   try {
     if (request.kind === 'append') {
       append ??= prepareAuditAppend(sqlite);
@@ -46,7 +103,6 @@ function handle(request: Exclude<AuditWorkerRequest, { kind: 'close' }>): AuditW
     else sessions.update(request.sessionId, request.columns);
     return { id: request.id, ok: true, firstSeq: 0, prev: '', hashes: [] };
   } catch (error) {
-    const { message, code } = error as { message?: unknown; code?: unknown };
-    return { id: request.id, ok: false, message: String(message), ...(typeof code === 'string' ? { code } : {}) };
+    return failure(request.id, error);
   }
 }

@@ -86,6 +86,24 @@ describe('SQLite audit worker', () => {
     expect(await store.getSession(session.id)).toEqual(session);
   }));
 
+  it('commits the session writes of one message together, each succeeding or failing on its own, and an append alone', () => withStore(async (store) => {
+    const [first] = await store.appendAuditEvents(makeEvents(1));
+    const grant = makeGrant();
+    await store.insertGrant(grant);
+    const session = makeSession(grant.id);
+    const orphan = makeSession('g_nosuchgrantnosuchgrant0');
+    // Both session writes wait for company and travel with the append in one message: they share one transaction.
+    const results = await Promise.allSettled([store.insertSession(session), store.insertSession(orphan),
+      store.appendAuditEvents([...makeEvents(2), ...makeEvents(1, { id: first?.id ?? '' })])]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect(results[1]).toMatchObject({ reason: { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' } });
+    expect(results[2]).toMatchObject({ reason: { code: 'SQLITE_CONSTRAINT_UNIQUE' } });
+    expect(await store.getSession(session.id)).toEqual(session);
+    expect(await store.getSession(orphan.id)).toBeUndefined();
+    expect(await store.readAuditEvents(0, 10)).toHaveLength(1);
+    expect((await store.appendAuditEvents(makeEvents(2))).map((event) => event.seq)).toEqual([2, 3]);
+  }));
+
   it('keeps a duplicate id from half-committing a batch', () => withStore(async (store) => {
     const [first] = await store.appendAuditEvents(makeEvents(1));
     const batch = [...makeEvents(3), ...makeEvents(1, { id: first?.id ?? '' })];
