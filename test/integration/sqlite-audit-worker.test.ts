@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newGrantId } from '../../src/access/ids.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { auditWorkerUrl, SESSION_WRITE_DELAY_MS, SqliteAuditWorkerClient } from '../../src/store/sqlite-audit-client.js';
 import { at, chainProblems, makeEvents, makeGrant, makeSession } from '../support/store-fixtures.js';
@@ -91,7 +92,7 @@ describe('SQLite audit worker', () => {
     const grant = makeGrant();
     await store.insertGrant(grant);
     const session = makeSession(grant.id);
-    const orphan = makeSession('g_nosuchgrantnosuchgrant0');
+    const orphan = makeSession(newGrantId()); // a grant never stored
     // Both session writes wait for company and travel with the append in one message: they share one transaction.
     const results = await Promise.allSettled([store.insertSession(session), store.insertSession(orphan),
       store.appendAuditEvents([...makeEvents(2), ...makeEvents(1, { id: first?.id ?? '' })])]);
