@@ -19,3 +19,21 @@ export function storedRecord(event: PendingAuditEvent, seq: number, prev: string
   const { id, ts, type, grantId, sessionId, actor, body } = event;
   return { seq, id, ts, type, grantId, sessionId, actor, body, prev, hash };
 }
+
+/** What an append that chained elsewhere (the SQLite worker) reports back: enough to rebuild the stored records. */
+export interface ChainAssignment {
+  readonly firstSeq: number;
+  /** The prev of the first event. */
+  readonly prev: string;
+  readonly hashes: readonly string[];
+}
+
+/** The stored records of `events` from the positions an append assigned them. */
+export function storedFromAssignment(events: readonly PendingAuditEvent[], assignment: ChainAssignment): StoredAuditEvent[] {
+  let prev = assignment.prev;
+  return events.map((event, index) => {
+    const record = storedRecord(event, assignment.firstSeq + index, prev, assignment.hashes[index] ?? '');
+    prev = record.hash;
+    return record;
+  });
+}

@@ -1,4 +1,4 @@
-// The main-thread side of the audit worker (sqlite-audit-worker.ts): batches go over as structured clones, the reply
+// The main-thread side of the audit worker (sqlite-audit-worker.ts): batches go over as flat column arrays, the reply
 // brings back only seq, prev and hashes, and the stored records are rebuilt from the events still held here. A worker
 // that dies fails what is in flight (the audit log retries, and the store sink checks what committed) and is
 // replaced on the next append. Messages are arrays of requests: waking the worker costs far more than the clone
@@ -7,13 +7,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { storedRecord } from './chain-records.js';
-import type { SessionColumns } from './sqlite-audit-append.js';
+import { storedFromAssignment } from './chain-records.js';
+import { auditBatchColumns, type AuditBatchColumns, type SessionColumns } from './sqlite-audit-append.js';
 import type { PendingAuditEvent, StoredAuditEvent } from './store.js';
 import type { SessionsTable } from './tables.js';
 
 export type AuditWorkerRequest =
-  | { readonly kind: 'append'; readonly id: number; readonly events: readonly PendingAuditEvent[] }
+  | { readonly kind: 'append'; readonly id: number; readonly columns: AuditBatchColumns }
   | { readonly kind: 'insertSession'; readonly id: number; readonly row: SessionsTable }
   | { readonly kind: 'updateSession'; readonly id: number; readonly sessionId: string; readonly columns: SessionColumns }
   | { readonly kind: 'close' };
@@ -57,7 +57,7 @@ export class SqliteAuditWorkerClient {
   }
 
   append(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
-    const stored = this.request((id) => ({ kind: 'append', id, events }), events);
+    const stored = this.request((id) => ({ kind: 'append', id, columns: auditBatchColumns(events) }), events);
     this.send();
     return stored;
   }
@@ -131,12 +131,7 @@ export class SqliteAuditWorkerClient {
       entry.reject(new Error(`the audit worker stored ${reply.hashes.length} of ${entry.events.length} events`));
       return;
     }
-    let prev = reply.prev;
-    entry.resolve(entry.events.map((event, index): StoredAuditEvent => {
-      const record = storedRecord(event, reply.firstSeq + index, prev, reply.hashes[index] ?? '');
-      prev = record.hash;
-      return record;
-    }));
+    entry.resolve(storedFromAssignment(entry.events, reply));
   }
 
   private failAll(error: Error): void {

@@ -95,8 +95,7 @@ function handle(request: WorkRequest): AuditWorkerReply {
   try {
     if (request.kind === 'append') {
       append ??= prepareAuditAppend(sqlite);
-      const stored = append(request.events);
-      return { id: request.id, ok: true, firstSeq: stored[0]?.seq ?? 0, prev: stored[0]?.prev ?? '', hashes: stored.map((record) => record.hash) };
+      return { id: request.id, ok: true, ...append(request.columns) };
     }
     sessions ??= prepareSessionWrites(sqlite);
     if (request.kind === 'insertSession') sessions.insert(request.row);

@@ -7,7 +7,8 @@ import {
   type DatabaseConnection, type Dialect, type SqliteDatabase as KyselySqliteDatabase,
 } from 'kysely';
 import { KyselyStore, type DialectHooks } from './kysely-store.js';
-import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend, type SessionColumns } from './sqlite-audit-append.js';
+import { storedFromAssignment } from './chain-records.js';
+import { auditBatchColumns, BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend, type SessionColumns } from './sqlite-audit-append.js';
 import { SqliteAuditWorkerClient } from './sqlite-audit-client.js';
 import type { PendingAuditEvent, Store } from './store.js';
 import type { Database, SessionsTable } from './tables.js';
@@ -64,7 +65,7 @@ function inProcessAuditAppender(sqlite: SqliteDatabase.Database): NonNullable<Di
   return (events) => {
     if (sqlite.inTransaction) return undefined;
     append ??= prepareAuditAppend(sqlite); // on first use: the schema exists by then
-    return append(events);
+    return storedFromAssignment(events, append(auditBatchColumns(events)));
   };
 }
 
