@@ -51,7 +51,7 @@ export interface JitgateHandle {
 const SESSION_CLOSE_WAIT_MS = 2_000;
 
 export async function startJitgate(config: Config, logger: Logger = createLogger()): Promise<JitgateHandle> {
-  const store = await openStore(config.store.url);
+  const store = await openStore(config.store.url, { durableCommits: config.audit.durability === 'fsync' });
   const audit = await openAuditLog(config.audit, store, logger).catch(async (error: unknown) => {
     await store.close();
     throw error;

@@ -60,6 +60,7 @@ function commonDeps(parts: EngineParts, engine: 'postgres' | 'mysql') {
     tls: { context: listenerSecureContext(config.tls), require: config.tls?.require ?? false },
     maxAuditSqlBytes: config.limits.max_audit_sql_bytes,
     parameters: config.audit.parameters,
+    holdRepliesForAudit: config.audit.durability === 'fsync',
     // Per engine and per process: the mock verifiers of unknown grants must not be predictable across restarts.
     mockSecretKey: randomBytes(32),
   };

@@ -105,7 +105,9 @@ export class BatchingAuditLog implements AuditLog {
     this.#durability = options.durability;
     this.#onFailure = options.onFailure;
     this.#batchMaxEvents = Math.max(1, options.batchMaxEvents);
-    this.#batchMaxDelayMs = Math.max(0, options.batchMaxDelayMs);
+    // Under fsync every statement's result waits for its batch (durable-replies.ts): no pacing then, a batch goes as
+    // soon as the one before it is written — classic group commit, batches forming while a commit is in flight.
+    this.#batchMaxDelayMs = options.durability === 'fsync' ? 0 : Math.max(0, options.batchMaxDelayMs);
     this.#logger = options.logger;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.#retryInitialDelayMs = options.retryInitialDelayMs ?? 50;

@@ -18,6 +18,11 @@ export type AuditWorkerRequest =
   | { readonly kind: 'updateSession'; readonly id: number; readonly sessionId: string; readonly columns: SessionColumns }
   | { readonly kind: 'close' };
 
+export interface AuditWorkerData {
+  readonly path: string;
+  readonly durableCommits: boolean;
+}
+
 export type AuditWorkerReply =
   | { readonly id: number; readonly ok: true; readonly firstSeq: number; readonly prev: string; readonly hashes: readonly string[] }
   | { readonly id: number; readonly ok: false; readonly message: string; readonly code?: string };
@@ -51,9 +56,12 @@ export class SqliteAuditWorkerClient {
   #sendTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  /** `path`: the SQLite file, already migrated by the main connection. */
-  constructor(path: string) {
+  readonly #durableCommits: boolean;
+
+  /** `path`: the SQLite file, already migrated by the main connection; `durableCommits`: fsync each commit. */
+  constructor(path: string, options: { readonly durableCommits?: boolean } = {}) {
     this.#path = path;
+    this.#durableCommits = options.durableCommits === true;
   }
 
   append(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
@@ -108,7 +116,7 @@ export class SqliteAuditWorkerClient {
 
   private worker(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(auditWorkerUrl(), { workerData: { path: this.#path } });
+    const worker = new Worker(auditWorkerUrl(), { workerData: { path: this.#path, durableCommits: this.#durableCommits } satisfies AuditWorkerData });
     worker.on('message', (replies: readonly AuditWorkerReply[]) => { for (const reply of replies) this.settle(reply); });
     worker.on('error', (error) => this.failAll(new Error(`the audit worker failed: ${error.message}`)));
     worker.on('exit', (code) => {

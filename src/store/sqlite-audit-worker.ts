@@ -5,13 +5,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, prepareSessionWrites, type AuditAppend } from './sqlite-audit-append.js';
-import type { AuditWorkerReply, AuditWorkerRequest } from './sqlite-audit-client.js';
+import type { AuditWorkerData, AuditWorkerReply, AuditWorkerRequest } from './sqlite-audit-client.js';
 
 const port = parentPort;
 if (port === null) throw new Error('sqlite-audit-worker runs as a worker thread');
-const { path } = workerData as { readonly path: string };
+const { path, durableCommits } = workerData as AuditWorkerData;
 const sqlite = new SqliteDatabase(path, { timeout: BUSY_TIMEOUT_MS });
 configureConnection(sqlite);
+// Under `audit.durability: fsync` each commit syncs the WAL before it returns; NORMAL syncs only at checkpoints.
+if (durableCommits) sqlite.pragma('synchronous = FULL');
 // The audit chain commits tens of times a second, always rewriting the same right-edge pages: a longer WAL (about
 // 40 MB, counted in pages of the file's own size) before each automatic checkpoint copies each page once instead of
 // once per few commits.

@@ -32,7 +32,7 @@ const quote = (text: string): string => JSON.stringify(text);
 
 export interface InstanceOptions {
   readonly extraYaml?: string;
-  readonly audit?: { readonly parameters?: 'full' | 'redact' | 'omit' };
+  readonly audit?: { readonly parameters?: 'full' | 'redact' | 'omit'; readonly durability?: 'os' | 'fsync'; readonly batchMaxDelayMs?: number };
   readonly warnBefore?: string;
   /** Policy list entries (YAML flow mappings) tried before the catch-all auto-approving `dev-any`. */
   readonly policies?: readonly string[];
@@ -67,7 +67,7 @@ export async function startJitgateInstance(resources: readonly TestResource[], o
   const yaml = `
 listen: { api: "127.0.0.1:0", postgres: "127.0.0.1:0", mysql: "127.0.0.1:0" }
 store: { url: "sqlite:${join(dataDir, 'jitgate.db')}" }
-audit: { file: "${join(dataDir, 'audit.jsonl')}", parameters: ${options.audit?.parameters ?? 'full'}, batch_max_delay_ms: 2 }
+audit: { file: "${join(dataDir, 'audit.jsonl')}", parameters: ${options.audit?.parameters ?? 'full'}, durability: ${options.audit?.durability ?? 'os'}, batch_max_delay_ms: ${options.audit?.batchMaxDelayMs ?? 2} }
 grants: { warn_before: ${options.warnBefore ?? '60s'} }
 credentials: { sweep_on_start: ${options.sweepOnStart ?? false} }
 identities:

@@ -24,5 +24,7 @@ export interface MysqlEngineDeps {
   readonly maxPacketBytes: number;
   readonly maxAuditSqlBytes: number;
   readonly parameters: ParametersMode;
+  /** `audit.durability: fsync`: a statement's result reaches the client only once its event is delivered. */
+  readonly holdRepliesForAudit?: boolean;
   readonly mockSecretKey: Uint8Array;
 }

@@ -11,6 +11,7 @@ import type { Grant } from '../../access/grant.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { ServerPool } from '../../net/server-pool.js';
+import { DurableReplyGate } from '../../session/durable-replies.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
 import { emitSafely, recordSessionEnd, recordSessionStart } from '../../session/session-end.js';
 import type { MysqlEngineDeps } from './deps.js';
@@ -160,8 +161,10 @@ export class MysqlEngine {
     });
     emitSafely(deps.audit, deps.logger, { type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'mysql',
       user: grant.requester, client: address, tls: client.tls, ...(program ? { program } : {}) });
+    let replyGate: DurableReplyGate | undefined;
     const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'mysql',
-      parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes });
+      parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes,
+      ...(deps.holdRepliesForAudit === true ? { onRecorded: (written: Promise<void>) => replyGate?.recorded(written) } : {}) });
 
     let upstream: MysqlUpstreamSession;
     let login: Parameters<typeof connectMysqlUpstream>[0];
@@ -195,7 +198,10 @@ export class MysqlEngine {
     // Step 7: relay until either side or the grant ends.
     const tap = new MysqlTap(recorder, client.capabilities, client.mariadbCapabilities, 4096);
     const threadId = upstream.greeting.connectionId;
+    // MySQL has no asynchronous messages to send at a boundary, so nothing waits for the gate's release.
+    if (deps.holdRepliesForAudit === true) replyGate = new DurableReplyGate(client.socket, upstream.socket, () => {}, () => session.end({ kind: 'audit_unavailable' }));
     const relay = new MysqlRelay(client.socket, upstream.socket, session, tap, {
+      ...(replyGate === undefined ? {} : { replyGate }),
       refusal: (command) => {
         const refused = commandRefusal(command, resource, grant.id, () => deps.audit.accepting());
         // A command the policy refuses is on record; one refused because the audit trail is failing cannot be.

@@ -10,6 +10,7 @@ import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-fram
 import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
 import { errorForWireFormat } from '../../../protocols/mysql/server-errors.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import type { DurableReplyGate } from '../../session/durable-replies.js';
 import type { Session } from '../../session/session.js';
 import type { MysqlTap } from './tap.js';
 
@@ -31,6 +32,8 @@ export interface MysqlRelayHooks {
    * engine takes the server connection back (the relay then detaches from it instead of closing it).
    */
   keepUpstream?(): boolean;
+  /** Under `audit.durability: fsync`: server bytes that completed a statement wait for its event (durable-replies.ts). */
+  readonly replyGate?: DurableReplyGate;
 }
 
 /** COM_QUIT as a lone packet: header (payload length 1, sequence 0) and the command byte. */
@@ -108,6 +111,7 @@ export class MysqlRelay {
    */
   close(told: ErrFields | undefined): void {
     if (this.closing !== undefined || this.finished) return;
+    this.hooks.replyGate?.open(); // what is held goes out first; teardown does not wait on the audit trail
     this.closing = told ?? null;
     this.client.pause();
     if (this.tap.busy) this.hooks.cancelInFlight();
@@ -139,7 +143,7 @@ export class MysqlRelay {
       return;
     }
     if (this.refused) {
-      if (startedIdle && this.packetsInChunk === 1 && this.fromClientFramer.isIdle) {
+      if (startedIdle && this.packetsInChunk === 1 && this.fromClientFramer.isIdle && this.hooks.replyGate?.holding !== true) {
         this.client.write(encodePacket(1, encodeErrPacket(this.refused, this.options.capabilities)));
       } else {
         this.hooks.onViolation('a refused command arrived with other data', this.refused);
@@ -169,10 +173,12 @@ export class MysqlRelay {
       this.fromServerFramer.push(chunk);
     } catch (error) {
       if (!(error instanceof WireFormatError)) throw error;
+      this.hooks.replyGate?.open();
       this.client.write(chunk);
       this.session.end({ kind: 'upstream_closed', detail: `malformed server packet: ${error.message}` });
       return;
     }
+    if (this.closing === undefined && this.hooks.replyGate?.hold(chunk) === true) return;
     const wrote = this.client.write(chunk);
     if (this.closing !== undefined && this.fromServerFramer.isIdle) {
       this.finish();
@@ -187,6 +193,7 @@ export class MysqlRelay {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.hooks.replyGate?.open();
     if (this.closeTimer) clearTimeout(this.closeTimer);
     const told = this.closing;
     if (told && this.tap.busy && this.fromServerFramer.isIdle && !this.client.destroyed) {

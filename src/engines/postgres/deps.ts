@@ -46,6 +46,8 @@ export interface PostgresEngineDeps {
   readonly maxAuditSqlBytes: number;
   readonly warnBeforeMs: number;
   readonly parameters: ParametersMode;
+  /** `audit.durability: fsync`: a statement's result reaches the client only once its event is delivered. */
+  readonly holdRepliesForAudit?: boolean;
   /** Per-process secret behind the mock SCRAM salt for unknown grants. */
   readonly mockSecretKey: Uint8Array;
 }

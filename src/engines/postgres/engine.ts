@@ -13,6 +13,7 @@ import type { AuditEventInput } from '../../audit/events.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { ServerPool } from '../../net/server-pool.js';
+import { DurableReplyGate } from '../../session/durable-replies.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
 import { emitSafely, recordSessionEnd, recordSessionStart } from '../../session/session-end.js';
 import { ClientClosed } from './client-reader.js';
@@ -155,7 +156,9 @@ export class PostgresEngine {
 
     const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'postgres',
       parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes,
+      ...(deps.holdRepliesForAudit === true ? { onRecorded: (written: Promise<void>) => replyGate?.recorded(written) } : {}),
       onLost: (error) => deps.logger.error({ err: error, session: session.id }, 'statement event not recorded: the audit log is already closed') });
+    let replyGate: DurableReplyGate | undefined;
     let upstream: UpstreamSession | undefined;
     let serverKey: string | undefined;
     try {
@@ -186,7 +189,11 @@ export class PostgresEngine {
     // Step 7: relay until either side or the grant ends.
     const tap = new PostgresTap(recorder);
     const upstreamSession = upstream;
+    if (deps.holdRepliesForAudit === true) {
+      replyGate = new DurableReplyGate(client, upstream.socket, () => relay.flushNotice(), () => session.end({ kind: 'audit_unavailable' }));
+    }
     const relay = new PostgresRelay(client, upstream.socket, session, tap, {
+      ...(replyGate === undefined ? {} : { replyGate }),
       auditAccepting: () => deps.audit.accepting(),
       refusal: (status) => Buffer.concat([encodeErrorResponse(pgError.auditUnavailable()), encodeReadyForQuery(status)]),
       onViolation: (detail, kind) => session.end(kind === 'audit' ? { kind: 'audit_unavailable' } : { kind: 'protocol_error', detail }),

@@ -9,6 +9,7 @@ import { FrameScanner, typeTable } from '../../../protocols/postgres/frame-scann
 import { backendTypeLimits } from '../../../protocols/postgres/backend.js';
 import { frontendTypeLimits } from '../../../protocols/postgres/frontend.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import type { DurableReplyGate } from '../../session/durable-replies.js';
 import type { Session } from '../../session/session.js';
 import { BACKEND_TAPPED, FRONTEND_TAPPED, type PostgresTap } from './tap.js';
 
@@ -42,6 +43,8 @@ export interface RelayHooks {
    * Terminate: true when the engine takes it back (the relay then detaches from it instead of closing it).
    */
   keepUpstream?(): boolean;
+  /** Under `audit.durability: fsync`: server bytes that completed a statement wait for its event (durable-replies.ts). */
+  readonly replyGate?: DurableReplyGate;
 }
 
 export class PostgresRelay {
@@ -126,6 +129,7 @@ export class PostgresRelay {
    */
   close(fatal: Buffer | undefined): void {
     if (this.closing || this.finished) return;
+    this.hooks.replyGate?.open(); // what is held goes out first; teardown does not wait on the audit trail
     this.closing = fatal ?? Buffer.alloc(0);
     this.client.pause();
     this.upstream.resume();
@@ -142,7 +146,7 @@ export class PostgresRelay {
     this.session.bytesIn += chunk.length;
     this.refusedInChunk = 0;
     this.messagesInChunk = 0;
-    const wasIdle = this.tap.idle && this.backend.atBoundary;
+    const wasIdle = this.tap.idle && this.backend.atBoundary && this.hooks.replyGate?.holding !== true;
     try {
       this.frontend.push(chunk);
     } catch (error) {
@@ -183,13 +187,16 @@ export class PostgresRelay {
     this.session.bytesOut += chunk.length;
     // The tap only observes this direction, so the client gets the bytes first: recording a statement (its audit
     // event is prepared synchronously) must not sit between the server's reply and the client. While closing, the
-    // scan comes first, since it decides where the server's bytes may end.
-    const flowing = this.closing ? true : this.client.write(chunk);
+    // scan comes first, since it decides where the server's bytes may end; with a reply gate too, since the events
+    // the scan records decide whether the bytes wait.
+    const gate = this.closing ? undefined : this.hooks.replyGate;
+    let flowing = this.closing || gate ? true : this.client.write(chunk);
     try {
       this.backend.push(chunk);
     } catch (error) {
       if (!(error instanceof WireFormatError)) throw error;
-      if (this.closing) this.client.write(chunk);
+      gate?.open();
+      if (this.closing || gate) this.client.write(chunk);
       this.session.end({ kind: 'upstream_closed', detail: `malformed server message: ${error.message}` });
       return;
     }
@@ -202,6 +209,10 @@ export class PostgresRelay {
       }
       return;
     }
+    if (gate) {
+      if (gate.hold(chunk)) return;
+      flowing = this.client.write(chunk);
+    }
     if (!flowing) {
       this.upstream.pause();
       this.client.once('drain', () => this.upstream.resume());
@@ -209,8 +220,9 @@ export class PostgresRelay {
     this.flushNotice();
   }
 
-  private flushNotice(): void {
-    if (!this.pendingNotice || this.closing || !this.tap.idle || !this.backend.atBoundary) return;
+  /** Sends the queued notice if the client is idle at a boundary (also called when a reply gate releases). */
+  flushNotice(): void {
+    if (!this.pendingNotice || this.closing || !this.tap.idle || !this.backend.atBoundary || this.hooks.replyGate?.holding === true) return;
     this.client.write(this.pendingNotice);
     this.pendingNotice = undefined;
   }
@@ -218,6 +230,7 @@ export class PostgresRelay {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.hooks.replyGate?.open();
     if (this.closeTimer) clearTimeout(this.closeTimer);
     // Only at a boundary may jitgate's own message follow the server's bytes.
     if (this.closing && this.closing.length > 0 && this.backend.atBoundary && !this.client.destroyed) this.client.end(this.closing);
