@@ -64,20 +64,29 @@ async function mysqlSession(instance: JitgateInstance): Promise<mysql.Connection
   return mysql.createConnection({ host: '127.0.0.1', port: instance.handle.endpointFor('mysql').port, user: grant.id, password: grant.token, database: myDb.name });
 }
 
+/**
+ * Runs ten statements, each returning its marker (`run` alternates protocols by index), and checks after every reply
+ * that both sinks already hold it; ten statements take well under ten pace periods (group commit, not the pace).
+ */
+async function expectEachReplyRecorded(instance: JitgateInstance, prefix: string, run: (marker: string, index: number) => Promise<string | undefined>): Promise<void> {
+  const started = performance.now();
+  for (let index = 0; index < 10; index++) {
+    const marker = `${prefix}_${index}`;
+    expect(await run(marker, index)).toBe(marker);
+    expect(recorded(instance, marker), marker).toEqual({ store: true, stream: true });
+  }
+  expect(performance.now() - started).toBeLessThan(10 * SLOW_PACE_MS);
+}
+
 describe('audit.durability', () => {
   it('fsync: every Postgres result (simple and extended protocol) arrives after its event is in the store and the stream', async () => {
     const instance = await gateway('fsync');
     const client = await pgSession(instance);
     try {
-      const started = performance.now();
-      for (let index = 0; index < 10; index++) {
-        const marker = `durable_pg_${index}`;
+      await expectEachReplyRecorded(instance, 'durable_pg', async (marker, index) => {
         const { rows } = index % 2 === 0 ? await client.query(`select '${marker}' as m`) : await client.query({ text: `select $1::text as m, '${marker}' as k`, values: [marker] });
-        expect(rows[0]?.m).toBe(marker);
-        expect(recorded(instance, marker), marker).toEqual({ store: true, stream: true });
-      }
-      // Group commit, not the configured pace: ten statements in well under ten pace periods.
-      expect(performance.now() - started).toBeLessThan(10 * SLOW_PACE_MS);
+        return rows[0]?.m;
+      });
     } finally {
       await client.end();
     }
@@ -87,12 +96,10 @@ describe('audit.durability', () => {
     const instance = await gateway('fsync');
     const connection = await mysqlSession(instance);
     try {
-      for (let index = 0; index < 10; index++) {
-        const marker = `durable_my_${index}`;
+      await expectEachReplyRecorded(instance, 'durable_my', async (marker, index) => {
         const [rows] = index % 2 === 0 ? await connection.query(`select '${marker}' as m`) : await connection.execute(`select ? as m, '${marker}' as k`, [marker]);
-        expect((rows as { m: string }[])[0]?.m).toBe(marker);
-        expect(recorded(instance, marker), marker).toEqual({ store: true, stream: true });
-      }
+        return (rows as { m: string }[])[0]?.m;
+      });
     } finally {
       await connection.end();
     }
