@@ -1,16 +1,12 @@
 // `store.url` → a Store: `sqlite:<path>` (relative to the working directory), `sqlite::memory:`, or
 // `postgres://…` / `postgresql://…`. Errors name the store with the password masked: they end up in logs.
 import { openPostgresStore, type PostgresStoreOptions } from './postgres.js';
+import type { SqliteStoreOptions } from './sqlite-audit-client.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
-export interface OpenStoreOptions extends PostgresStoreOptions {
-  /**
-   * `audit.durability: fsync`: a SQLite audit commit is on disk when it returns (synchronous = FULL on the writing
-   * connection). PostgreSQL commits are durable already (synchronous_commit defaults to on).
-   */
-  readonly durableCommits?: boolean;
-}
+/** `durableCommits` concerns SQLite only: PostgreSQL commits are durable already (synchronous_commit defaults to on). */
+export interface OpenStoreOptions extends PostgresStoreOptions, SqliteStoreOptions {}
 
 export class StoreOpenError extends Error {
   override readonly name = 'StoreOpenError';
@@ -64,7 +60,7 @@ function scrub(text: string, secrets: readonly string[]): string {
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = parseStoreUrl(url);
   try {
-    return target.kind === 'sqlite' ? await openSqliteStore(target.location, { durableCommits: options.durableCommits === true }) : await openPostgresStore(target.url, options);
+    return target.kind === 'sqlite' ? await openSqliteStore(target.location, options) : await openPostgresStore(target.url, options);
   } catch (error) {
     // The cause is dropped on purpose: driver errors may carry the URL (ERR_INVALID_URL keeps its input).
     const secrets = passwordForms(url);

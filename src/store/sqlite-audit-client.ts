@@ -18,6 +18,11 @@ export type AuditWorkerRequest =
   | { readonly kind: 'updateSession'; readonly id: number; readonly sessionId: string; readonly columns: SessionColumns }
   | { readonly kind: 'close' };
 
+export interface SqliteStoreOptions {
+  /** `audit.durability: fsync`: the writing connection commits with synchronous = FULL (each commit on disk). */
+  readonly durableCommits?: boolean;
+}
+
 export interface AuditWorkerData {
   readonly path: string;
   readonly durableCommits: boolean;
@@ -58,8 +63,8 @@ export class SqliteAuditWorkerClient {
 
   readonly #durableCommits: boolean;
 
-  /** `path`: the SQLite file, already migrated by the main connection; `durableCommits`: fsync each commit. */
-  constructor(path: string, options: { readonly durableCommits?: boolean } = {}) {
+  /** `path`: the SQLite file, already migrated by the main connection. */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#path = path;
     this.#durableCommits = options.durableCommits === true;
   }

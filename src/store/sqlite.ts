@@ -9,7 +9,7 @@ import {
 import { KyselyStore, type DialectHooks } from './kysely-store.js';
 import { storedFromAssignment } from './chain-records.js';
 import { auditBatchColumns, BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend, type SessionColumns } from './sqlite-audit-append.js';
-import { SqliteAuditWorkerClient } from './sqlite-audit-client.js';
+import { SqliteAuditWorkerClient, type SqliteStoreOptions } from './sqlite-audit-client.js';
 import type { PendingAuditEvent, Store } from './store.js';
 import type { Database, SessionsTable } from './tables.js';
 
@@ -94,7 +94,7 @@ function prepareFile(path: string): void {
 }
 
 /** Opens (creating if needed) the SQLite store at `location`, relative to the working directory, or `:memory:`. */
-export async function openSqliteStore(location: string, options: { readonly durableCommits?: boolean } = {}): Promise<Store> {
+export async function openSqliteStore(location: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const path = location === SQLITE_MEMORY ? SQLITE_MEMORY : resolve(location);
   if (path !== SQLITE_MEMORY) prepareFile(path);
   const sqlite = new SqliteDatabase(path, { timeout: BUSY_TIMEOUT_MS });
@@ -111,7 +111,7 @@ export async function openSqliteStore(location: string, options: { readonly dura
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
   // A file gets the write worker (its own connection, off the relay thread) for audit and sessions; `:memory:` stays here.
-  const worker = path === SQLITE_MEMORY ? undefined : new SqliteAuditWorkerClient(path, { durableCommits: options.durableCommits === true });
+  const worker = path === SQLITE_MEMORY ? undefined : new SqliteAuditWorkerClient(path, options);
   const audit = worker === undefined
     ? { appendAuditEvents: inProcessAuditAppender(sqlite) }
     : {

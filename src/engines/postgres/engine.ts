@@ -154,11 +154,11 @@ export class PostgresEngine {
     this.emit({ type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'postgres',
       user: grant.requester, client: address, tls, ...(session.program ? { program: session.program } : {}) });
 
+    let replyGate: DurableReplyGate | undefined;
     const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'postgres',
       parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes,
       ...(deps.holdRepliesForAudit === true ? { onRecorded: (written: Promise<void>) => replyGate?.recorded(written) } : {}),
       onLost: (error) => deps.logger.error({ err: error, session: session.id }, 'statement event not recorded: the audit log is already closed') });
-    let replyGate: DurableReplyGate | undefined;
     let upstream: UpstreamSession | undefined;
     let serverKey: string | undefined;
     try {
