@@ -54,6 +54,11 @@ export interface StatementFields {
   readonly bytes?: number;
   /** Set when the SQL text was cut: its original length in bytes and SHA-256, so nothing is silently lost. */
   readonly truncated?: { readonly length: number; readonly sha256: string };
+  /**
+   * Set when the tap could not decode part of what the client sent (the server got the bytes as sent and answered
+   * for itself): what could not be read, e.g. "Bind: 4464 parameter formats but 0 parameters".
+   */
+  readonly undecoded?: string;
 }
 
 export type AuditEventType = AuditEvent['type'];

@@ -52,7 +52,7 @@ export function orderedStatement(input: StatementShape, id: string, ts: string, 
   const event: Members = {};
   // Members of `input` that were checked and copied; any other defined member means an unknown one.
   let copied = (input.id === undefined ? 0 : 1) + (input.ts === undefined ? 0 : 1);
-  const { bytes, duration_us, error, grant, kind, params, portal, rows, seq, session, started, statement_name, tag, truncated } = input;
+  const { bytes, duration_us, error, grant, kind, params, portal, rows, seq, session, started, statement_name, tag, truncated, undecoded } = input;
   if (bytes !== undefined) {
     if (!isFiniteNumber(bytes)) return undefined;
     event.bytes = bytes;
@@ -109,6 +109,11 @@ export function orderedStatement(input: StatementShape, id: string, ts: string, 
   if (!isText(ts) || input.type !== 'statement') return undefined;
   event.ts = ts;
   event.type = 'statement';
+  if (undecoded !== undefined) {
+    if (!isText(undecoded)) return undefined;
+    event.undecoded = undecoded;
+    copied++;
+  }
   // The eight required members (sql among them); id and ts were counted above when the input had them.
   copied += 8;
   return copied === countDefined(input) ? (event as unknown as StatementEvent) : undefined;

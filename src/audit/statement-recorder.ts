@@ -61,6 +61,7 @@ export class SessionStatementRecorder implements StatementRecorder {
     if (fields.bytes !== undefined) event.bytes = fields.bytes;
     const truncated = text.truncated ?? fields.truncated;
     if (truncated !== undefined) event.truncated = truncated;
+    if (fields.undecoded !== undefined) event.undecoded = fields.undecoded;
     if (fields.params !== undefined && parameters !== 'omit') {
       event.params = parameters === 'full' ? fields.params : fields.params.map((value) => (value === null ? null : REDACTED_PARAM));
     }

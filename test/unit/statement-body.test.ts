@@ -31,6 +31,7 @@ function randomStatement(random: () => number): StatementEvent {
   if (maybe()) event.params = Array.from({ length: Math.floor(random() * 4) }, () => (maybe() ? null : pick(TEXTS)));
   if (maybe()) event.error = { code: '42P01', message: pick(TEXTS) };
   if (maybe()) event.truncated = { length: 2_000_000, sha256: 'ab'.repeat(32) };
+  if (maybe()) event.undecoded = pick(TEXTS);
   if (maybe()) event.rows = undefined; // present but undefined: omitted, as canonicalJson omits it
   return event as unknown as StatementEvent;
 }

@@ -17,6 +17,7 @@ const statementBody = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   bytes: z.number().optional(),
   truncated: z.object({ length: z.number(), sha256: z.string() }).optional(),
+  undecoded: z.string().optional(),
 });
 
 export type StatementView = z.output<typeof statementBody> & {

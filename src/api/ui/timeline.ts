@@ -27,7 +27,9 @@ export function outcomeText(statement: StatementView): string {
 
 function sqlCell(statement: StatementView, dialect: SqlDialect): SafeHtml {
   const sql = statement.sql;
-  const truncated = statement.truncated ? html`<div class="muted">recorded text cut from ${statement.truncated.length} bytes (sha256 ${statement.truncated.sha256})</div>` : '';
+  const cut = statement.truncated ? html`<div class="muted">recorded text cut from ${statement.truncated.length} bytes (sha256 ${statement.truncated.sha256})</div>` : '';
+  const undecoded = statement.undecoded === undefined ? '' : html`<div class="muted">not decoded by jitgate (relayed as sent): ${statement.undecoded}</div>`;
+  const truncated = html`${cut}${undecoded}`;
   if (sql.length <= HIGHLIGHT_CHARS) return html`<pre><code>${highlightSql(sql, dialect)}</code></pre>${truncated}`;
   return html`<pre><code>${highlightSql(sql.slice(0, HIGHLIGHT_CHARS), dialect)}</code>…</pre>
 <details><summary>full text (${sql.length} characters)</summary><pre>${sql}</pre></details>${truncated}`;
