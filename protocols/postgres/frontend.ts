@@ -46,3 +46,20 @@ export const frontendTypeLimits: Readonly<Record<number, number>> = Object.freez
   [FrontendCode.CopyDone]: pgLimits.smallMessageBytes,
   [FrontendCode.PasswordMessage]: pgLimits.authMessageBytes,
 });
+
+/**
+ * What can still be read of a message whose decoder refused it: up to `count` leading NUL-terminated strings (the
+ * names and SQL that open Query, Parse, Bind and Execute), the last one running to the end of the body when its NUL
+ * is missing. For the audit only: the server, not the tap, decides whether the message is acceptable.
+ */
+export function salvageLeadingStrings(body: Uint8Array, count: number): string[] {
+  const strings: string[] = [];
+  let start = 0;
+  while (strings.length < count && start < body.length) {
+    let end = body.indexOf(0, start);
+    if (end === -1) end = body.length;
+    strings.push(Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('utf8'));
+    start = end + 1;
+  }
+  return strings;
+}

@@ -2,6 +2,7 @@
 // it against PostgreSQL itself and another through jitgate, with identical assertions (STYLE rule 14).
 import { describe } from 'vitest';
 import type { PgTarget } from './pg-target.js';
+import { defineDriverMistakeScenarios } from './pg-scenarios/driver-mistakes.js';
 import { defineErrorScenarios } from './pg-scenarios/errors.js';
 import { defineLargeScenarios } from './pg-scenarios/large.js';
 import { defineNodePostgresScenarios } from './pg-scenarios/node-postgres.js';
@@ -15,6 +16,7 @@ export function definePgClientScenarios(getTarget: () => PgTarget): void {
     defineNodePostgresScenarios(getTarget);
     definePostgresJsScenarios(getTarget);
     defineErrorScenarios(getTarget);
+    defineDriverMistakeScenarios(getTarget);
     defineLargeScenarios(getTarget);
   });
 }

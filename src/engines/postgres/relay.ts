@@ -133,7 +133,9 @@ export class PostgresRelay {
     this.closing = fatal ?? Buffer.alloc(0);
     this.client.pause();
     this.upstream.resume();
-    if (!this.tap.idle) this.hooks.cancelInFlight();
+    // Cancel only what still runs: an error the server has answered, awaiting its ReadyForQuery, is not cancelled
+    // (a CancelRequest landing on the backend's next step would add a 57014 the client never caused).
+    if (this.tap.running) this.hooks.cancelInFlight();
     if (this.tap.idle && this.backend.atBoundary) {
       this.finish();
       return;
@@ -150,6 +152,8 @@ export class PostgresRelay {
     try {
       this.frontend.push(chunk);
     } catch (error) {
+      // Only framing fails here (a length out of bounds, a type the server does not accept): the stream has lost its
+      // boundaries, as the server would say too. A body the tap cannot decode goes on to the server (tap.ts).
       if (!(error instanceof WireFormatError)) throw error;
       this.hooks.onViolation(error.message, 'protocol');
       return;

@@ -2,6 +2,7 @@
 // statements the audit records, and an ErrorResponse attributed to the statement its position points into (protocol
 // docs §55.8 field 'P': a 1-based character offset into the whole Query string).
 import type { StatementFields, StatementKind } from '../../audit/events.js';
+import { isoAtMillis } from '../../audit/iso-time.js';
 import { splitStatements } from '../../audit/statement-text.js';
 
 /** One statement from request to reply; mutable, since rows and bytes are counted as the reply streams by. */
@@ -16,6 +17,15 @@ export interface StatementInFlight {
   startedIso: string;
   rows: number;
   bytes: number;
+  /** What the tap could not decode of the request (the server got it as sent and answered for itself). */
+  undecoded?: string;
+}
+
+/** A statement starting now, or at `extra.startedAt` (a performance.now() reading) when it was queued earlier. */
+export function beginStatement(kind: StatementKind, sql: string, extra: Partial<StatementInFlight>): StatementInFlight {
+  const now = performance.now();
+  const startedAt = extra.startedAt ?? now;
+  return { kind, sql, startedIso: isoAtMillis(Date.now() - (now - startedAt)), rows: 0, bytes: 0, ...extra, startedAt };
 }
 
 export interface StatementOutcome {
@@ -35,6 +45,7 @@ export function statementFields(statement: StatementInFlight, outcome: Statement
     duration_us: Math.round((performance.now() - statement.startedAt) * 1000),
     ...(outcome.error ? { error: outcome.error } : { tag: outcome.tag ?? '', rows: outcome.rows ?? statement.rows }),
     bytes: statement.bytes,
+    ...(statement.undecoded !== undefined ? { undecoded: statement.undecoded } : {}),
   };
 }
 

@@ -1,67 +1,58 @@
-// The Postgres tap: watches both directions of the relay and turns them into statement events (DESIGN §6). It
-// keeps a queue of what the client asked for, in order, and pairs each server reply with its request — the same
-// bookkeeping the server does, so pipelined extended-protocol batches and multi-statement Queries come out as one
-// event per statement, each with its own tag or error.
+// The Postgres tap: watches both directions of the relay and turns them into statement events (DESIGN §6). It decodes
+// what the client asks for and queues it (tap-queue.ts), which pairs each server reply with its request.
+// The tap only observes: the relay has already sent the client's bytes on, and the server is the judge of them. A
+// body the tap cannot decode (a driver's overflowed Bind count, a field the server reads differently) therefore never
+// ends the session; the statement is recorded with what could be read and an `undecoded` note, and the server's own
+// answer (usually an ERROR the session survives) is its outcome. Framing errors are the relay's, and stay fatal.
 import { BackendCode, FrontendCode } from '../../../protocols/postgres/codes.js';
 import { decodeCommandComplete, decodeReadyForQuery, type TransactionStatus } from '../../../protocols/postgres/backend-status.js';
 import { decodeErrorResponse } from '../../../protocols/postgres/backend-error.js';
+import { salvageLeadingStrings } from '../../../protocols/postgres/frontend.js';
 import { decodeBind, decodeClose, decodeExecute, decodeParse } from '../../../protocols/postgres/frontend-extended.js';
 import { decodeFunctionCall, decodeQuery } from '../../../protocols/postgres/frontend-simple.js';
 import { decodeBindParameters } from '../../../protocols/postgres/param-decode.js';
-import type { StatementKind } from '../../audit/events.js';
+import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
 import { isoAtMillis } from '../../audit/iso-time.js';
 import type { StatementRecorder } from '../../audit/statement-recorder.js';
-import { queryStatements, statementAtPosition, statementFields, type StatementInFlight } from './tap-records.js';
+import { ACK, type BoundPortal, type PreparedStatement, RequestQueue, SYNC } from './tap-queue.js';
+import { beginStatement, queryStatements } from './tap-records.js';
 
 /** Frontend types whose bodies the tap reads; CopyData is only counted. */
 export const FRONTEND_TAPPED = [FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute,
   FrontendCode.Close, FrontendCode.Sync, FrontendCode.FunctionCall, FrontendCode.Describe, FrontendCode.CopyFail];
 export const BACKEND_TAPPED = [BackendCode.CommandComplete, BackendCode.ErrorResponse, BackendCode.ReadyForQuery];
 
-interface PreparedStatement {
-  readonly sql: string;
-  readonly paramTypes: readonly number[];
+/** `decode(input)`, or the WireFormatError it refused the input with (anything else is a bug and propagates). */
+function attempt<I, T>(decode: (input: I) => T, input: I): T | WireFormatError {
+  try {
+    return decode(input);
+  } catch (error) {
+    if (error instanceof WireFormatError) return error;
+    throw error;
+  }
 }
 
-interface BoundPortal {
-  readonly statementName: string;
-  readonly sql: string;
-  readonly params: readonly (string | null)[];
-}
-
-/**
- * One request awaiting its reply, in the order the server will answer. Parse and Bind produce no event when they
- * succeed (their statement is recorded at Execute), but one when the server refuses them: the client asked for that
- * statement and it did not run, which the trail must show (the server logs such refusals as errors too).
- */
-type Expectation =
-  | { readonly type: 'query'; readonly statements: string[]; readonly source: string; current: StatementInFlight | undefined; next: number;
-      /** When the next statement of this Query started: at send for the first, at the previous one's end after. */
-      nextStartedAt: number; nextStartedIso: string }
-  | { readonly type: 'execute'; readonly statement: StatementInFlight }
-  | { readonly type: 'function_call'; readonly statement: StatementInFlight }
-  | { readonly type: 'parse'; readonly name: string; readonly prepared: PreparedStatement; readonly queuedAt: number }
-  | { readonly type: 'bind'; readonly portal: string; readonly bound: BoundPortal; readonly queuedAt: number }
-  | { readonly type: 'ack' } // Describe, Close: one reply each, no event
-  | { readonly type: 'sync' };
-
-/** The single ack for every Describe and Close: it carries nothing, so one object serves all. */
-const ACK: Expectation = { type: 'ack' };
-const SYNC: Expectation = { type: 'sync' };
+/** `undecoded`, as an optional member. */
+const noting = (undecoded: string | undefined): { undecoded?: string } => (undecoded === undefined ? {} : { undecoded });
 
 export class PostgresTap {
-  private readonly expectations: Expectation[] = [];
+  private readonly queue: RequestQueue;
   private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, BoundPortal>();
-  /** After an error in extended mode the server skips everything up to Sync; so does the pairing. */
-  private skippingToSync = false;
   private transactionStatus: TransactionStatus = 'I';
 
-  constructor(private readonly recorder: StatementRecorder) {}
+  constructor(private readonly recorder: StatementRecorder) {
+    this.queue = new RequestQueue(recorder);
+  }
 
   /** Nothing asked and unanswered: the client is idle (a warning notice may be sent). */
   get idle(): boolean {
-    return this.expectations.length === 0;
+    return this.queue.idle;
+  }
+
+  /** The server is working on a request a CancelRequest could stop (not merely owing a ReadyForQuery). */
+  get running(): boolean {
+    return this.queue.running;
   }
 
   get status(): TransactionStatus {
@@ -70,62 +61,40 @@ export class PostgresTap {
 
   onFrontend(type: number, body: Uint8Array | undefined, totalLength: number): void {
     // After an extended-protocol error the server ignores everything up to Sync, so it answers none of it.
-    if (this.skippingToSync && type !== FrontendCode.Sync) return;
+    if (this.queue.skippingToSync && type !== FrontendCode.Sync) return;
+    const bytes = body ?? new Uint8Array(0);
     switch (type) {
-      case FrontendCode.Query: {
-        const { statements, source } = queryStatements(decodeQuery(body as Uint8Array).sql);
-        this.expectations.push({ type: 'query', statements, source, current: undefined, next: 0,
-          nextStartedAt: performance.now(), nextStartedIso: isoAtMillis(Date.now()) });
-        return;
-      }
-      case FrontendCode.Parse: {
-        const parse = decodeParse(body as Uint8Array);
-        const prepared = { sql: parse.sql, paramTypes: parse.paramTypes };
-        this.statements.set(parse.statement, prepared);
-        this.expectations.push({ type: 'parse', name: parse.statement, prepared, queuedAt: performance.now() });
-        return;
-      }
-      case FrontendCode.Bind: {
-        const bind = decodeBind(body as Uint8Array);
-        const prepared = this.statements.get(bind.statement);
-        const bound = {
-          statementName: bind.statement,
-          sql: prepared?.sql ?? '',
-          params: this.recorder.wantsParameters ? decodeBindParameters(bind, prepared?.paramTypes ?? []) : [],
-        };
-        this.portals.set(bind.portal, bound);
-        this.expectations.push({ type: 'bind', portal: bind.portal, bound, queuedAt: performance.now() });
-        return;
-      }
-      case FrontendCode.Execute: {
-        const execute = decodeExecute(body as Uint8Array);
-        const portal = this.portals.get(execute.portal);
-        this.expectations.push({ type: 'execute', statement: this.begin('bind_execute', portal?.sql ?? '', {
-          params: portal?.params ?? [], statementName: portal?.statementName ?? '', portal: execute.portal,
-        }) });
-        return;
-      }
+      case FrontendCode.Query: return this.onQuery(bytes);
+      case FrontendCode.Parse: return this.onParse(bytes);
+      case FrontendCode.Bind: return this.onBind(bytes);
+      case FrontendCode.Execute: return this.onExecute(bytes);
       case FrontendCode.Describe:
-        this.expectations.push(ACK);
+        this.queue.push(ACK);
         return;
       case FrontendCode.Close: {
-        const close = decodeClose(body as Uint8Array);
-        if (close.target === 'statement') this.statements.delete(close.name);
-        else this.portals.delete(close.name);
-        this.expectations.push(ACK);
+        const close = attempt(decodeClose, bytes);
+        // A Close the tap cannot read forgets nothing: the server's answer says whether anything was closed.
+        if (!(close instanceof WireFormatError)) {
+          if (close.target === 'statement') this.statements.delete(close.name);
+          else this.portals.delete(close.name);
+        }
+        this.queue.push(ACK);
         return;
       }
       case FrontendCode.Sync:
-        this.skippingToSync = false;
-        this.expectations.push(SYNC);
+        this.queue.skippingToSync = false;
+        this.queue.push(SYNC);
         return;
       case FrontendCode.FunctionCall: {
-        const call = decodeFunctionCall(body as Uint8Array);
-        this.expectations.push({ type: 'function_call', statement: this.begin('function_call', `function ${call.functionOid}`, {}) });
+        const call = attempt(decodeFunctionCall, bytes);
+        const statement = call instanceof WireFormatError
+          ? beginStatement('function_call', `function ${salvageFunctionOid(bytes)}`, { undecoded: call.message })
+          : beginStatement('function_call', `function ${call.functionOid}`, {});
+        this.queue.push({ type: 'function_call', statement });
         return;
       }
       case FrontendCode.CopyData: {
-        const copying = this.currentStatement();
+        const copying = this.queue.currentStatement();
         if (copying) copying.bytes += totalLength - 5;
         return;
       }
@@ -137,7 +106,7 @@ export class PostgresTap {
   onBackend(type: number, body: Uint8Array | undefined, totalLength: number): void {
     switch (type) {
       case BackendCode.DataRow: {
-        const statement = this.currentStatement();
+        const statement = this.queue.currentStatement();
         if (statement) {
           statement.rows++;
           statement.bytes += totalLength;
@@ -145,46 +114,45 @@ export class PostgresTap {
         return;
       }
       case BackendCode.CopyData: {
-        const statement = this.currentStatement();
+        const statement = this.queue.currentStatement();
         if (statement) statement.bytes += totalLength - 5;
         return;
       }
       case BackendCode.CopyInResponse:
       case BackendCode.CopyOutResponse: {
-        const statement = this.currentStatement();
+        const statement = this.queue.currentStatement();
         if (statement) statement.kind = type === BackendCode.CopyInResponse ? 'copy_in' : 'copy_out';
         return;
       }
       case BackendCode.CommandComplete:
-        this.complete(decodeCommandComplete(body as Uint8Array));
+        this.queue.complete(decodeCommandComplete(body as Uint8Array));
         return;
       case BackendCode.EmptyQueryResponse:
-        this.completeEmpty();
+        this.queue.completeEmpty();
         return;
       case BackendCode.PortalSuspended:
-        this.complete({ tag: 'SUSPENDED', rows: null });
+        this.queue.complete({ tag: 'SUSPENDED', rows: null });
         return;
-      case BackendCode.FunctionCallResponse: {
-        const head = this.expectations[0];
-        if (head?.type === 'function_call') this.finish(this.expectations.shift(), { tag: 'FUNCTION CALL' });
+      case BackendCode.FunctionCallResponse:
+        this.queue.functionCallDone();
         return;
-      }
       case BackendCode.ErrorResponse:
-        this.fail(decodeErrorResponse(body as Uint8Array));
+        this.queue.fail(decodeErrorResponse(body as Uint8Array));
         return;
       case BackendCode.ReadyForQuery:
-        this.ready(decodeReadyForQuery(body as Uint8Array).status);
+        this.transactionStatus = decodeReadyForQuery(body as Uint8Array).status;
+        this.queue.ready();
         return;
       case BackendCode.ParseComplete:
-        if (this.expectations[0]?.type === 'parse') this.expectations.shift();
+        this.queue.acknowledged('parse');
         return;
       case BackendCode.BindComplete:
-        if (this.expectations[0]?.type === 'bind') this.expectations.shift();
+        this.queue.acknowledged('bind');
         return;
       case BackendCode.CloseComplete:
       case BackendCode.NoData:
       case BackendCode.RowDescription:
-        if (this.expectations[0]?.type === 'ack') this.expectations.shift();
+        this.queue.acknowledged('ack');
         return;
       default:
         return;
@@ -193,108 +161,70 @@ export class PostgresTap {
 
   /** Everything still in flight is ended with `reason` (the session is going away); nothing is left unrecorded. */
   abandon(reason: { code: string; message: string }): void {
-    for (const expectation of this.expectations.splice(0)) {
-      if (expectation.type === 'execute' || expectation.type === 'function_call') this.recorder.record(statementFields(expectation.statement, { error: reason }));
-      if (expectation.type === 'query' && expectation.current) this.recorder.record(statementFields(expectation.current, { error: reason }));
+    this.queue.abandon(reason);
+  }
+
+  private onQuery(body: Uint8Array): void {
+    const query = attempt(decodeQuery, body);
+    const sql = query instanceof WireFormatError ? salvageLeadingStrings(body, 1)[0] ?? '' : query.sql;
+    const { statements, source } = queryStatements(sql);
+    this.queue.push({ type: 'query', statements, source, current: undefined, next: 0,
+      nextStartedAt: performance.now(), nextStartedIso: isoAtMillis(Date.now()), ...noting(query instanceof WireFormatError ? query.message : undefined) });
+  }
+
+  private onParse(body: Uint8Array): void {
+    const parse = attempt(decodeParse, body);
+    let name: string;
+    let prepared: PreparedStatement;
+    if (parse instanceof WireFormatError) {
+      const [statement = '', sql = ''] = salvageLeadingStrings(body, 2);
+      name = statement;
+      prepared = { sql, paramTypes: [], undecoded: parse.message };
+    } else {
+      name = parse.statement;
+      prepared = { sql: parse.sql, paramTypes: parse.paramTypes };
     }
+    this.statements.set(name, prepared);
+    this.queue.push({ type: 'parse', name, prepared, queuedAt: performance.now() });
   }
 
-  private begin(kind: StatementKind, sql: string, extra: Partial<StatementInFlight>): StatementInFlight {
-    const now = performance.now();
-    const startedAt = extra.startedAt ?? now;
-    return { kind, sql, startedIso: isoAtMillis(Date.now() - (now - startedAt)), rows: 0, bytes: 0, ...extra, startedAt };
-  }
-
-  /** The statement the server is answering right now (the head of the queue), creating a Query's next one lazily. */
-  private currentStatement(): StatementInFlight | undefined {
-    const head = this.expectations[0];
-    if (!head) return undefined;
-    if (head.type === 'execute' || head.type === 'function_call') return head.statement;
-    if (head.type !== 'query') return undefined;
-    if (!head.current) {
-      const sql = head.statements[head.next] ?? head.statements.at(-1) ?? '';
-      head.current = { ...this.begin('query', sql, {}), startedAt: head.nextStartedAt, startedIso: head.nextStartedIso };
+  private onBind(body: Uint8Array): void {
+    const bind = attempt(decodeBind, body);
+    if (bind instanceof WireFormatError) {
+      const [portal = '', statement = ''] = salvageLeadingStrings(body, 2);
+      return this.bindPortal(portal, statement, [], bind.message);
     }
-    return head.current;
-  }
-
-  private complete(done: { tag: string; rows: number | null }): void {
-    const head = this.expectations[0];
-    if (!head) return;
-    if (head.type === 'query') {
-      const statement = this.currentStatement();
-      if (statement) this.recorder.record(statementFields(statement, { tag: done.tag, rows: done.rows ?? statement.rows }));
-      head.current = undefined;
-      head.next++;
-      head.nextStartedAt = performance.now();
-      head.nextStartedIso = isoAtMillis(Date.now());
-      return;
+    let params: (string | null)[] = [];
+    if (this.recorder.wantsParameters) {
+      try {
+        params = decodeBindParameters(bind, this.statements.get(bind.statement)?.paramTypes ?? []);
+      } catch (error) {
+        if (!(error instanceof WireFormatError)) throw error;
+        return this.bindPortal(bind.portal, bind.statement, [], `Bind parameters: ${error.message}`);
+      }
     }
-    if (head.type === 'execute') this.finish(this.expectations.shift(), { tag: done.tag, rows: done.rows ?? head.statement.rows });
+    this.bindPortal(bind.portal, bind.statement, params, undefined);
   }
 
-  private completeEmpty(): void {
-    const head = this.expectations[0];
-    if (head?.type === 'query') {
-      head.current = undefined;
-      head.next++;
-      head.nextStartedAt = performance.now();
-      head.nextStartedIso = isoAtMillis(Date.now());
-    } else if (head?.type === 'execute') {
-      this.expectations.shift();
-    }
+  private bindPortal(portal: string, statementName: string, params: readonly (string | null)[], undecoded: string | undefined): void {
+    const prepared = this.statements.get(statementName);
+    const bound: BoundPortal = { statementName, sql: prepared?.sql ?? '', params, ...noting(undecoded ?? prepared?.undecoded) };
+    this.portals.set(portal, bound);
+    this.queue.push({ type: 'bind', portal, bound, queuedAt: performance.now() });
   }
 
-  private fail(error: { code: string; message: string; fields: Readonly<Record<string, string>> }): void {
-    const head = this.expectations[0];
-    if (!head) return; // an asynchronous FATAL (e.g. the backend terminated); the engine handles the close
-    const failure = { error: { code: error.code, message: error.message } };
-    if (head.type === 'query') {
-      // A syntax error rejects the whole string before any of it runs; its position names the statement at fault,
-      // which may lie beyond the one the server would have run next.
-      const position = error.fields.P;
-      const at = position === undefined ? undefined : statementAtPosition(head.source, head.statements, Number(position));
-      if (at !== undefined && at > head.next && head.current === undefined) head.next = at;
-      const statement = this.currentStatement();
-      if (statement) this.recorder.record(statementFields(statement, failure));
-      head.current = undefined;
-      head.next = head.statements.length; // the server runs nothing after the failed statement
-      return;
-    }
-    // Extended protocol: this request failed and the server discards everything up to the next Sync.
-    const refused = this.refusedStatement(head);
-    if (refused) this.recorder.record(statementFields(refused, failure));
-    while (this.expectations.length > 0 && this.expectations[0]?.type !== 'sync') this.expectations.shift();
-    this.skippingToSync = this.expectations.length === 0;
+  private onExecute(body: Uint8Array): void {
+    const execute = attempt(decodeExecute, body);
+    const portalName = execute instanceof WireFormatError ? salvageLeadingStrings(body, 1)[0] ?? '' : execute.portal;
+    const portal = this.portals.get(portalName);
+    const undecoded = execute instanceof WireFormatError ? execute.message : portal?.undecoded;
+    this.queue.push({ type: 'execute', statement: beginStatement('bind_execute', portal?.sql ?? '', {
+      params: portal?.params ?? [], statementName: portal?.statementName ?? '', portal: portalName, ...noting(undecoded),
+    }) });
   }
+}
 
-  /** The statement a failed extended-protocol request stands for: its Execute, or the Parse / Bind that was refused. */
-  private refusedStatement(head: Expectation): StatementInFlight | undefined {
-    switch (head.type) {
-      case 'execute':
-      case 'function_call':
-        return head.statement;
-      case 'parse':
-        return this.begin('prepare', head.prepared.sql, { statementName: head.name, startedAt: head.queuedAt });
-      case 'bind':
-        return this.begin('bind_execute', head.bound.sql, {
-          params: head.bound.params, statementName: head.bound.statementName, portal: head.portal, startedAt: head.queuedAt,
-        });
-      case 'query':
-      case 'ack':
-      case 'sync':
-        return undefined;
-    }
-  }
-
-  private ready(status: TransactionStatus): void {
-    this.transactionStatus = status;
-    const head = this.expectations.shift();
-    if (head?.type === 'query' && head.current) this.recorder.record(statementFields(head.current, { tag: '', rows: head.current.rows }));
-  }
-
-  private finish(expectation: Expectation | undefined, outcome: { tag: string; rows?: number }): void {
-    if (expectation?.type === 'execute' || expectation?.type === 'function_call') this.recorder.record(statementFields(expectation.statement, outcome));
-  }
-
+/** A FunctionCall's function OID when at least its first field arrived. */
+function salvageFunctionOid(body: Uint8Array): string {
+  return body.length >= 4 ? String(new DataView(body.buffer, body.byteOffset, 4).getUint32(0)) : '?';
 }
