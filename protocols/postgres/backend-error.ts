@@ -2,6 +2,7 @@
 // (field code byte, String) pairs ended by a zero byte. Decoded for the tap (the statement's SQLSTATE and message),
 // encoded for the proxy's own refusals, which always come from sqlstate.ts's named constructors.
 import { ByteReader } from '../shared/byte-reader.js';
+import { ByteWriter } from '../shared/byte-writer.js';
 import { WireFormatError } from '../shared/wire-format-error.js';
 import { BackendCode } from './codes.js';
 import { finishMessage, startMessage, writeCStringChecked } from './wire-write.js';
@@ -119,4 +120,15 @@ export function encodeErrorResponse(fields: ErrorFields<ErrorSeverity>): Buffer 
 
 export function encodeNoticeResponse(fields: ErrorFields<NoticeSeverity>): Buffer {
   return encodeFields(BackendCode.NoticeResponse, fields);
+}
+
+/**
+ * ErrorResponse in protocol 2.0's framing: 'E', then one String "SEVERITY:  message\n", no length word. The server
+ * still answers this way to a client whose startup packet asks for a version below 3.0 (elog.c
+ * send_message_to_frontend), so the only thing such a client is ever told — that 2.0 is not spoken — is legible to it.
+ */
+export function encodeErrorResponseV2(fields: ErrorFields<ErrorSeverity>): Buffer {
+  const writer = new ByteWriter(16 + fields.message.length).writeUint8(BackendCode.ErrorResponse);
+  writeCStringChecked(writer, `${fields.severity}:  ${fields.message}\n`, 'message');
+  return writer.toBuffer();
 }

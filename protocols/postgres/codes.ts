@@ -103,9 +103,12 @@ export const FormatCode = {
 export type FormatCode = (typeof FormatCode)[keyof typeof FormatCode];
 
 export const pgLimits = {
-  /** A startup packet is length + code at least, and the server refuses more than 10000 bytes (MAX_STARTUP_PACKET_LENGTH). */
+  /**
+   * A startup packet is length + code at least; the server refuses a body over MAX_STARTUP_PACKET_LENGTH (10000
+   * bytes after the length field), so the largest whole packet is 10004 bytes.
+   */
   startupMinBytes: 8,
-  startupMaxBytes: 10000,
+  startupMaxBytes: 10004,
   /** Declared length of a typed message counts itself: 4 is an empty body. */
   messageMinLength: 4,
   /** The server's PQ_SMALL_MESSAGE_LIMIT for control messages (Sync, Execute, Describe, …). */

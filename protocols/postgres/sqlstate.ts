@@ -101,8 +101,38 @@ export function fieldsForWireError(error: WireFormatError): Fatal {
     switch (error.reason) {
       case 'unsupported_protocol_version': return fatal(SqlState.featureNotSupported, error.message);
       case 'missing_user': return fatal(SqlState.invalidAuthorizationSpecification, error.message);
-      case 'malformed': return fatal(SqlState.protocolViolation, error.message);
+      case 'invalid_length':
+      case 'incomplete':
+      case 'invalid_layout':
+      case 'duplicate_parameter':
+        return fatal(SqlState.protocolViolation, error.message);
     }
   }
   return fatal(SqlState.protocolViolation, error.message);
+}
+
+/**
+ * How a refused startup packet is answered, as PostgreSQL answers it (backend_startup.c ProcessStartupPacket):
+ * - `nothing`: a declared length out of bounds or a packet cut short is only logged (COMMERROR) and the connection
+ *   closed without a byte, since a peer that cannot frame a startup packet cannot be expected to read a reply — this
+ *   is what node-postgres meets when it sends Terminate before its startup packet, and it expects the silence;
+ * - `fatal`: every other refusal is a FATAL ErrorResponse with the server's code;
+ * - `fatal_v2`: the same, in protocol 2.0's framing, to a client that asked for a protocol older than 3.0 (the server
+ *   formats its errors for the version the client asked for).
+ * `fields` carries the SQLSTATE either way, for the audit event.
+ */
+export function startupRefusal(error: WireFormatError): { readonly fields: Fatal; readonly send: 'nothing' | 'fatal' | 'fatal_v2' } {
+  const fields = fieldsForWireError(error);
+  if (!(error instanceof StartupPacketError)) return { fields, send: 'fatal' };
+  switch (error.reason) {
+    case 'invalid_length':
+    case 'incomplete':
+      return { fields, send: 'nothing' };
+    case 'unsupported_protocol_version':
+      return { fields, send: (error.majorVersion ?? 3) < 3 ? 'fatal_v2' : 'fatal' };
+    case 'invalid_layout':
+    case 'duplicate_parameter':
+    case 'missing_user':
+      return { fields, send: 'fatal' };
+  }
 }

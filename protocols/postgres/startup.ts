@@ -21,23 +21,54 @@ export type StartupPacket =
       readonly parameters: Readonly<Record<string, string>>;
     };
 
-export type StartupErrorReason = 'malformed' | 'unsupported_protocol_version' | 'missing_user';
+/**
+ * Why a startup packet was refused, in the server's own cases (backend_startup.c ProcessStartupPacket; postmaster.c
+ * before PostgreSQL 17). `startupRefusal` (sqlstate.ts) says what the client hears for each.
+ */
+export type StartupErrorReason =
+  /** Declared length outside 8..10004, or a CancelRequest that is not 16 bytes. */
+  | 'invalid_length'
+  /** The peer closed in the middle of the packet. */
+  | 'incomplete'
+  /** The parameter list is not name/value pairs ending in one NUL at the packet's last byte. */
+  | 'invalid_layout'
+  /** jitgate's own refusal (the server lets the last one win; an auth proxy must not read two users). */
+  | 'duplicate_parameter'
+  | 'unsupported_protocol_version'
+  | 'missing_user';
 
-/** A WireFormatError that also says why, so the engine can answer with the server's own SQLSTATE for each case. */
+/** A WireFormatError that also says why, so the engine can answer as the server does in each case. */
 export class StartupPacketError extends WireFormatError {
-  constructor(readonly reason: StartupErrorReason, message: string) {
+  /**
+   * @param message what the client is told, in the server's words where it tells anything
+   * @param detail jitgate's account of what exactly was wrong, for the audit event (the server sends no more than
+   *   `message` either)
+   */
+  constructor(readonly reason: StartupErrorReason, message: string, readonly detail?: string, readonly majorVersion?: number) {
     super(message);
     this.name = 'StartupPacketError';
   }
 }
 
-const malformed = (message: string): StartupPacketError => new StartupPacketError('malformed', `startup packet: ${message}`);
+/** The server's one message for every layout fault. */
+const LAYOUT_MESSAGE = 'invalid startup packet layout: expected terminator as last byte';
+
+/** `X` 00 00 00 04 read as a length: node-postgres sends Terminate first when a connection is ended while connecting. */
+const TERMINATE_AS_LENGTH = 0x58000000;
 
 export const startupErrors = {
-  malformed,
+  invalidLength: (length: number, what = 'startup packet'): StartupPacketError =>
+    new StartupPacketError('invalid_length', `invalid length of ${what}: ${length}`,
+      length === TERMINATE_AS_LENGTH ? 'a Terminate message where the startup packet belongs (the client gave up before starting up)' : undefined),
+  incomplete: (received: number): StartupPacketError =>
+    new StartupPacketError('incomplete', 'incomplete startup packet', `the client closed after ${received} bytes`),
+  invalidLayout: (detail: string): StartupPacketError => new StartupPacketError('invalid_layout', LAYOUT_MESSAGE, detail),
+  duplicateParameter: (name: string): StartupPacketError =>
+    new StartupPacketError('duplicate_parameter', `startup packet: parameter "${name}" given twice`),
   /** Wording follows the server's ("unsupported frontend protocol 2.0: server supports 3.0 to 3.0"). */
   unsupportedProtocolVersion: (major: number, minor: number): StartupPacketError =>
-    new StartupPacketError('unsupported_protocol_version', `unsupported frontend protocol ${major}.${minor}: server supports 3.0 to 3.0`),
+    new StartupPacketError('unsupported_protocol_version', `unsupported frontend protocol ${major}.${minor}: server supports 3.0 to 3.0`,
+      undefined, major),
   missingUser: (): StartupPacketError =>
     new StartupPacketError('missing_user', 'no PostgreSQL user name specified in startup packet'),
 } as const;
@@ -47,7 +78,7 @@ export type StartupScan =
   | { readonly type: 'need_more'; readonly bytesNeeded: number }
   /** `length` bytes from the offset form the packet (length field included). */
   | { readonly type: 'complete'; readonly length: number }
-  /** The declared length is outside 8..10000: refuse without reading further. */
+  /** The declared length is outside 8..10004: refuse without reading further. */
   | { readonly type: 'invalid'; readonly length: number; readonly message: string };
 
 /** Looks at the bytes buffered so far; decides from the length field alone, before the rest has arrived. */
@@ -64,33 +95,23 @@ export function scanStartupPacket(buffer: Uint8Array, offset = 0): StartupScan {
 
 /**
  * Decodes the bytes after the length field (`packet.subarray(4, length)`). Every failure is a StartupPacketError,
- * whose `reason` picks the SQLSTATE (sqlstate.ts `fieldsForWireError`).
+ * whose `reason` decides the answer (sqlstate.ts `startupRefusal`).
  */
 export function decodeStartupPacket(body: Uint8Array): StartupPacket {
-  try {
-    return decodeStartupBody(body);
-  } catch (error) {
-    if (error instanceof WireFormatError && !(error instanceof StartupPacketError)) throw malformed(error.message);
-    throw error;
-  }
-}
-
-function decodeStartupBody(body: Uint8Array): StartupPacket {
   if (body.length + 4 < pgLimits.startupMinBytes || body.length + 4 > pgLimits.startupMaxBytes) {
-    throw malformed(`invalid length ${body.length + 4}`);
+    throw startupErrors.invalidLength(body.length + 4);
   }
   const reader = new ByteReader(body);
   const code = reader.readInt32BE('protocol version');
   switch (code) {
+    // The server reads the code and nothing more of SSLRequest and GSSENCRequest: extra bytes are ignored.
     case StartupCode.SSLRequest:
-      if (reader.remaining !== 0) throw malformed(`SSLRequest with ${reader.remaining} extra bytes`);
       return { type: 'ssl_request' };
     case StartupCode.GSSENCRequest:
-      if (reader.remaining !== 0) throw malformed(`GSSENCRequest with ${reader.remaining} extra bytes`);
       return { type: 'gssenc_request' };
     case StartupCode.CancelRequest: {
       // Protocol 3.0 keys are exactly 4 bytes; we only ever hand out 3.0 keys, so any other size is not ours.
-      if (reader.remaining !== 8) throw malformed(`CancelRequest of ${reader.remaining + 8} bytes, expected 16`);
+      if (reader.remaining !== 8) throw startupErrors.invalidLength(reader.remaining + 8, 'CancelRequest');
       const processId = reader.readInt32BE('CancelRequest process id');
       const secretKey = reader.readInt32BE('CancelRequest secret key');
       return { type: 'cancel_request', processId, secretKey };
@@ -106,19 +127,29 @@ function decodeStartupMessage(code: number, reader: ByteReader): StartupPacket {
   if (majorVersion !== 3) throw startupErrors.unsupportedProtocolVersion(majorVersion, minorVersion);
   const parameters = Object.create(null) as Record<string, string>;
   for (;;) {
-    if (reader.remaining === 0) throw malformed('parameter list has no terminating NUL');
-    const name = reader.readCString('startup parameter name');
+    const name = readParameterString(reader, 'parameter list has no terminating NUL');
     if (name === '') break;
-    if (reader.remaining === 0) throw malformed(`parameter "${name}" has no value (odd parameter list)`);
-    const value = reader.readCString(`startup parameter "${name}"`);
+    if (reader.remaining === 0) throw startupErrors.invalidLayout(`parameter "${name}" has no value (odd parameter list)`);
+    const value = readParameterString(reader, `parameter "${name}" has no terminating NUL`);
     // The server lets the last one win; an auth proxy must not let two parts of itself read different users.
-    if (Object.hasOwn(parameters, name)) throw malformed(`parameter "${name}" given twice`);
+    if (Object.hasOwn(parameters, name)) throw startupErrors.duplicateParameter(name);
     parameters[name] = value;
   }
-  if (reader.remaining !== 0) throw malformed(`${reader.remaining} bytes after the parameter list`);
+  if (reader.remaining !== 0) throw startupErrors.invalidLayout(`${reader.remaining} bytes after the parameter list`);
   const user = parameters['user'];
   if (user === undefined || user === '') throw startupErrors.missingUser();
   return { type: 'startup', protocolVersion: code, majorVersion: 3, minorVersion, parameters };
+}
+
+/** A NUL-terminated name or value; the packet ending first is a layout fault, as for the server. */
+function readParameterString(reader: ByteReader, missing: string): string {
+  if (reader.remaining === 0) throw startupErrors.invalidLayout(missing);
+  try {
+    return reader.readCString('startup parameter');
+  } catch (error) {
+    if (error instanceof WireFormatError) throw startupErrors.invalidLayout(missing);
+    throw error;
+  }
 }
 
 const assertNoNul = (text: string, field: string): string => {

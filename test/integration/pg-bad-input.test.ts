@@ -149,17 +149,19 @@ describe('refused logins', () => {
 });
 
 describe('broken bytes before authentication', () => {
-  it('a startup packet of 10001 bytes: FATAL 08P01 after its length field', async () => {
+  // PostgreSQL answers these two without a byte (an invalid length is only logged): so does jitgate, and records them.
+  // pg-startup-refusals.test.ts holds the whole table, run against the server too.
+  it('a startup packet declaring 10005 bytes: closed without a byte after its length field', async () => {
     const client = await RawPgClient.connect(port);
-    client.write(int32(10_001)); // nothing more: the length alone must decide
-    expect(await fatalThenClose(client)).toMatchObject({ S: 'FATAL', C: '08P01', M: 'invalid length of startup packet: 10001' });
-    expect(await authFailureOf(client)).toMatchObject({ reason: 'protocol violation: invalid length of startup packet: 10001', code: '08P01' });
+    client.write(int32(10_005)); // nothing more: the length alone must decide
+    expect((await client.rest()).length).toBe(0);
+    expect(await authFailureOf(client)).toMatchObject({ reason: 'protocol violation: invalid length of startup packet: 10005', code: '08P01' });
   });
 
-  it('garbage instead of a startup packet (an HTTP request): FATAL 08P01', async () => {
+  it('garbage instead of a startup packet (an HTTP request): closed without a byte', async () => {
     const client = await RawPgClient.connect(port);
     client.write(Buffer.from('GET / HTTP/1.1\r\nHost: jitgate\r\n\r\n'));
-    expect(await fatalThenClose(client)).toMatchObject({ S: 'FATAL', C: '08P01' });
+    expect((await client.rest()).length).toBe(0);
     expect(await authFailureOf(client)).toMatchObject({ code: '08P01' });
   });
 

@@ -121,6 +121,13 @@ export class RawPgClient {
     return this.buffer;
   }
 
+  /** Waits up to `timeoutMs` for the peer to close: what arrived unread, and whether it closed (false: still open). */
+  async settle(timeoutMs: number): Promise<{ readonly received: Buffer; readonly closed: boolean }> {
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([this.closed.then(() => true), new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); })]);
+    clearTimeout(timer);
+    return { received: this.buffer, closed };
+  }
 
   close(): void {
     this.socket.destroy();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeStartupPacket, encodeCancelRequest, encodeSSLRequest, encodeStartupMessage, scanStartupPacket, StartupPacketError } from '../../protocols/postgres/startup.js';
-import { fieldsForWireError } from '../../protocols/postgres/sqlstate.js';
+import { encodeErrorResponseV2 } from '../../protocols/postgres/backend-error.js';
+import { decodeStartupPacket, encodeCancelRequest, encodeSSLRequest, encodeStartupMessage, scanStartupPacket, StartupPacketError, startupErrors } from '../../protocols/postgres/startup.js';
+import { fieldsForWireError, startupRefusal } from '../../protocols/postgres/sqlstate.js';
 import { WireFormatError } from '../../protocols/shared/wire-format-error.js';
 import { bytes, cstr, hex, int32, startupFrame } from '../support/pg-frames.js';
 
@@ -28,11 +29,12 @@ describe('scanStartupPacket', () => {
     expect(scanStartupPacket(hex('ff ff ff ff'))).toMatchObject({ type: 'invalid', length: -1 });
   });
 
-  it('accepts 8..10000 and refuses just outside', () => {
+  // The server's MAX_STARTUP_PACKET_LENGTH (10000) counts the bytes after the length field.
+  it('accepts 8..10004 and refuses just outside', () => {
     expect(scanStartupPacket(int32(7))).toMatchObject({ type: 'invalid', length: 7 });
-    expect(scanStartupPacket(int32(10001))).toMatchObject({ type: 'invalid', length: 10001 });
+    expect(scanStartupPacket(int32(10005))).toMatchObject({ type: 'invalid', length: 10005 });
     expect(scanStartupPacket(int32(8))).toEqual({ type: 'need_more', bytesNeeded: 4 });
-    expect(scanStartupPacket(int32(10000))).toEqual({ type: 'need_more', bytesNeeded: 9996 });
+    expect(scanStartupPacket(int32(10004))).toEqual({ type: 'need_more', bytesNeeded: 10000 });
   });
 
   it('says complete with the length once the packet is there, ignoring what follows', () => {
@@ -57,10 +59,14 @@ describe('decodeStartupPacket: special requests (golden bytes from the protocol 
       .toEqual({ type: 'cancel_request', processId: 12345, secretKey: 0xdeadbeef | 0 });
   });
 
-  it('refuses special requests of the wrong size', () => {
-    expect(startupError(hex('00 00 00 0c 04 d2 16 2f 00 00 00 00')).reason).toBe('malformed');
-    expect(startupError(hex('00 00 00 0c 04 d2 16 2e 00 00 00 01')).reason).toBe('malformed');
-    expect(startupError(hex('00 00 00 0c 04 d2 16 30 00 00 00 01')).message).toMatch(/GSSENCRequest/);
+  it('refuses a CancelRequest of the wrong size as an invalid length, as the server does', () => {
+    expect(startupError(hex('00 00 00 0c 04 d2 16 2e 00 00 00 01'))).toMatchObject({ reason: 'invalid_length', message: 'invalid length of CancelRequest: 12' });
+    expect(startupError(hex('00 00 00 14 04 d2 16 2e 00 00 00 01 00 00 00 02 00 00 00 03')).reason).toBe('invalid_length');
+  });
+
+  it('reads only the code of SSLRequest and GSSENCRequest, as the server does: extra bytes are ignored', () => {
+    expect(decodeWhole(hex('00 00 00 0c 04 d2 16 2f 00 00 00 00'))).toEqual({ type: 'ssl_request' });
+    expect(decodeWhole(hex('00 00 00 0c 04 d2 16 30 00 00 00 01'))).toEqual({ type: 'gssenc_request' });
   });
 });
 
@@ -107,18 +113,29 @@ describe('decodeStartupPacket: StartupMessage', () => {
     expect(startupError(startupFrame(v3, [0])).reason).toBe('missing_user');
   });
 
-  it('refuses odd, unterminated, duplicated or trailing parameter lists', () => {
-    expect(startupError(startupFrame(v3, cstr('user'), cstr('u'), cstr('database'))).message).toMatch(/odd/);
-    expect(startupError(startupFrame(v3, cstr('user'), cstr('u'))).message).toMatch(/terminating/);
-    expect(startupError(startupFrame(v3, cstr('user'), 'u')).reason).toBe('malformed');
-    expect(startupError(startupFrame(v3, cstr('user'), cstr('a'), cstr('user'), cstr('b'), [0])).message).toMatch(/twice/);
-    expect(startupError(startupFrame(v3, cstr('user'), cstr('u'), [0], 'x')).message).toMatch(/after the parameter list/);
-    expect(startupError(startupFrame(v3)).reason).toBe('malformed');
+  it('refuses odd, unterminated or trailing parameter lists with the server\'s one message, saying which in `detail`', () => {
+    const layout = 'invalid startup packet layout: expected terminator as last byte';
+    const cases: [Buffer, RegExp][] = [
+      [startupFrame(v3, cstr('user'), cstr('u'), cstr('database')), /odd/],
+      [startupFrame(v3, cstr('user'), cstr('u')), /terminating/],
+      [startupFrame(v3, cstr('user'), 'u'), /parameter "user" has no terminating NUL/],
+      [startupFrame(v3, cstr('user'), cstr('u'), [0], 'x'), /after the parameter list/],
+      [startupFrame(v3), /terminating/],
+    ];
+    for (const [packet, detail] of cases) {
+      const error = startupError(packet);
+      expect(error).toMatchObject({ reason: 'invalid_layout', message: layout });
+      expect(error.detail).toMatch(detail);
+    }
+  });
+
+  it('refuses a parameter given twice (jitgate\'s own rule: the server would let the last one win)', () => {
+    expect(startupError(startupFrame(v3, cstr('user'), cstr('a'), cstr('user'), cstr('b'), [0]))).toMatchObject({ reason: 'duplicate_parameter' });
   });
 
   it('refuses bodies outside the startup limits', () => {
     expect(() => decodeStartupPacket(Buffer.alloc(3))).toThrow(WireFormatError);
-    expect(() => decodeStartupPacket(Buffer.alloc(9997))).toThrow(WireFormatError);
+    expect(() => decodeStartupPacket(Buffer.alloc(10001))).toThrow(WireFormatError);
   });
 });
 
@@ -146,5 +163,31 @@ describe('fieldsForWireError', () => {
     expect(fieldsForWireError(startupError(startupFrame(int32(196608), [0])))).toMatchObject({ severity: 'FATAL', code: '28000' });
     expect(fieldsForWireError(startupError(startupFrame(int32(196608), 'x')))).toMatchObject({ code: '08P01' });
     expect(fieldsForWireError(new WireFormatError('bad'))).toEqual({ severity: 'FATAL', code: '08P01', message: 'bad' });
+  });
+});
+
+describe('startupRefusal: the server\'s table of answers', () => {
+  it('an invalid length or an incomplete packet: nothing is sent (08P01 for the audit)', () => {
+    expect(startupRefusal(startupErrors.invalidLength(0x58000000))).toMatchObject({ send: 'nothing', fields: { code: '08P01' } });
+    expect(startupRefusal(startupErrors.incomplete(3))).toMatchObject({ send: 'nothing', fields: { code: '08P01' } });
+    expect(startupRefusal(startupError(hex('00 00 00 0c 04 d2 16 2e 00 00 00 01'))).send).toBe('nothing');
+  });
+
+  it('names a Terminate read as a length, which node-postgres sends when ended while connecting', () => {
+    expect(startupErrors.invalidLength(0x58000000).detail).toMatch(/Terminate/);
+    expect(startupErrors.invalidLength(10005).detail).toBeUndefined();
+  });
+
+  it('layout, user and version refusals are a FATAL; below 3.0 in 2.0\'s framing', () => {
+    expect(startupRefusal(startupError(startupFrame(int32(196608), cstr('user'))))).toMatchObject({ send: 'fatal', fields: { code: '08P01' } });
+    expect(startupRefusal(startupError(startupFrame(int32(196608), [0])))).toMatchObject({ send: 'fatal', fields: { code: '28000' } });
+    expect(startupRefusal(startupError(startupFrame(int32(0x00020000), [0])))).toMatchObject({ send: 'fatal_v2', fields: { code: '0A000' } });
+    expect(startupRefusal(startupErrors.unsupportedProtocolVersion(1234, 5679))).toMatchObject({ send: 'fatal', fields: { code: '0A000' } });
+    expect(startupRefusal(new WireFormatError('received unencrypted data after SSL request')).send).toBe('fatal');
+  });
+
+  it('encodeErrorResponseV2: \'E\' and one string, no length word (golden bytes as PostgreSQL 15 sends them)', () => {
+    const message = 'unsupported frontend protocol 2.0: server supports 3.0 to 3.0';
+    expect(encodeErrorResponseV2({ severity: 'FATAL', code: '0A000', message })).toEqual(bytes('E', 'FATAL:  ', message, '\n', [0]));
   });
 });

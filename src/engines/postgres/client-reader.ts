@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import { HandshakeBuffer } from '../../net/handshake-buffer.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
-import { scanStartupPacket } from '../../../protocols/postgres/startup.js';
+import { scanStartupPacket, startupErrors } from '../../../protocols/postgres/startup.js';
 
 /** Auth-phase messages (PasswordMessage, SASL) are tiny; anything larger is hostile. */
 const MAX_AUTH_MESSAGE_BYTES = 16 * 1024;
@@ -37,13 +37,17 @@ export class ClientReader {
     return this.buffer.bytes.length > 0;
   }
 
-  /** An untyped startup-phase packet, whole (length field included); refuses lengths outside 8..10000 at once. */
+  /**
+   * An untyped startup-phase packet, whole (length field included); refuses lengths outside 8..10004 at once. A peer
+   * that closes before sending anything is ClientClosed (a port probe, or a client that did not like 'N'); one that
+   * closes part-way through is an incomplete packet, which the server logs.
+   */
   async readStartupPacket(): Promise<Buffer> {
     for (;;) {
       const scan = scanStartupPacket(this.buffer.bytes);
-      if (scan.type === 'invalid') throw new WireFormatError(scan.message);
+      if (scan.type === 'invalid') throw startupErrors.invalidLength(scan.length);
       if (scan.type === 'complete') return this.buffer.take(scan.length);
-      if (this.buffer.peerClosed && this.buffer.bytes.length === 0) throw new ClientClosed();
+      if (this.buffer.peerClosed) throw this.buffer.bytes.length === 0 ? new ClientClosed() : startupErrors.incomplete(this.buffer.bytes.length);
       await this.waitForBytes();
     }
   }

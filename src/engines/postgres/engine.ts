@@ -4,9 +4,10 @@
 // Every refusal is a protocol error naming its reason; every outcome is an audit event.
 import type { Socket } from 'node:net';
 import { encodeAuthenticationOk } from '../../../protocols/postgres/backend-auth.js';
-import { encodeErrorResponse, encodeNoticeResponse, type ErrorFields } from '../../../protocols/postgres/backend-error.js';
+import { encodeErrorResponse, encodeErrorResponseV2, encodeNoticeResponse, type ErrorFields } from '../../../protocols/postgres/backend-error.js';
 import { encodeBackendKeyData, encodeParameterStatus, encodeReadyForQuery } from '../../../protocols/postgres/backend-status.js';
-import { fieldsForWireError, pgError, pgNotice } from '../../../protocols/postgres/sqlstate.js';
+import { fieldsForWireError, pgError, pgNotice, startupRefusal } from '../../../protocols/postgres/sqlstate.js';
+import { StartupPacketError } from '../../../protocols/postgres/startup.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
 import type { Grant } from '../../access/grant.js';
 import type { AuditEventInput } from '../../audit/events.js';
@@ -85,17 +86,21 @@ export class PostgresEngine {
     let startup;
     try {
       startup = await readStartup(socket, login, this.deps.tls.context, this.deps.sessions);
-    } catch (error) {
-      if (error instanceof WireFormatError) {
-        // Bytes that are not a startup packet (an oversized one, an HTTP request, noise) are refused and recorded;
-        // a connection that merely closes (a port probe) is not an event.
-        const fields = fieldsForWireError(error);
-        this.emit({ type: 'session.auth_failed', protocol: 'postgres', client: address, user: '',
-          reason: `protocol violation: ${error.message}`, code: fields.code });
-        refuse(fields);
-      } else {
-        socket.destroy();
-      }
+    } catch {
+      socket.destroy(); // closed, timed out, or a TLS handshake that failed: nothing to answer
+      return;
+    }
+    if (startup.type === 'refused') {
+      // Bytes that are not a startup packet (an oversized one, an HTTP request, a Terminate, noise) are refused as
+      // the server refuses them — most without a byte — and recorded; a connection that merely closes (a port
+      // probe) is not an event.
+      const { error, socket: current } = startup;
+      const refusal = startupRefusal(error);
+      const detail = error instanceof StartupPacketError && error.detail !== undefined ? ` (${error.detail})` : '';
+      this.emit({ type: 'session.auth_failed', protocol: 'postgres', client: address, user: '',
+        reason: `protocol violation: ${error.message}${detail}`, code: refusal.fields.code });
+      if (refusal.send === 'nothing') current.destroy();
+      else if (!current.destroyed) current.end(refusal.send === 'fatal_v2' ? encodeErrorResponseV2(refusal.fields) : fatal(refusal.fields));
       return;
     }
     if (startup.type === 'cancelled') return;

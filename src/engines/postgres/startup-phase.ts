@@ -3,7 +3,8 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { encodeNegotiateProtocolVersion } from '../../../protocols/postgres/backend-status.js';
-import { decodeStartupPacket } from '../../../protocols/postgres/startup.js';
+import { StartupCode } from '../../../protocols/postgres/codes.js';
+import { decodeStartupPacket, type StartupPacketError, startupErrors } from '../../../protocols/postgres/startup.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
 import type { SessionRegistry } from '../../session/registry.js';
 import { ClientReader } from './client-reader.js';
@@ -11,8 +12,6 @@ import { sendUpstreamCancel } from './upstream.js';
 
 const SSL_ACCEPT = Buffer.from('S');
 const SSL_REFUSE = Buffer.from('N');
-/** A client may try SSLRequest then GSSENCRequest (libpq's gssencmode=prefer) before the startup packet. */
-const MAX_NEGOTIATION_PACKETS = 3;
 /** jitgate speaks protocol 3.0 to both sides: the newest minor version it offers a client. */
 const NEWEST_MINOR_VERSION = 0;
 /** Startup parameters with this prefix are protocol extensions (§55.2.1), which 3.0 has none of. */
@@ -21,7 +20,9 @@ const PROTOCOL_OPTION_PREFIX = '_pq_.';
 export type StartupOutcome =
   | { readonly type: 'startup'; readonly socket: Socket; readonly reader: ClientReader; readonly tls: boolean;
       readonly parameters: Readonly<Record<string, string>>; readonly minorVersion: number }
-  | { readonly type: 'cancelled' };
+  | { readonly type: 'cancelled' }
+  /** Not a startup the server would accept; `socket` is the one to answer on (the TLS socket once encrypted). */
+  | { readonly type: 'refused'; readonly socket: Socket; readonly error: WireFormatError };
 
 function upgradeToTls(socket: Socket, context: SecureContext): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -34,30 +35,53 @@ function upgradeToTls(socket: Socket, context: SecureContext): Promise<TLSSocket
   });
 }
 
+/**
+ * A second SSLRequest (or GSSENCRequest) is not a negotiation the server offers again: it reads the code as a protocol
+ * version, 1234.5679 (1234.5680), and refuses that as it refuses any unsupported version.
+ */
+const renegotiation = (code: number): StartupPacketError => startupErrors.unsupportedProtocolVersion(code >>> 16, code & 0xffff);
+
 export async function readStartup(socket: Socket, signal: AbortSignal, tlsContext: SecureContext | undefined,
   sessions: SessionRegistry): Promise<StartupOutcome> {
   let current = socket;
   let tls = false;
+  // As the server tracks them (ProcessStartupPacket's ssl_done / gss_done): a negotiation answered, accepted or not,
+  // is not offered again, and one that set up encryption ends both.
+  let sslDone = false;
+  let gssDone = false;
   let reader = new ClientReader(current, signal);
-  for (let attempt = 0; attempt < MAX_NEGOTIATION_PACKETS; attempt++) {
-    const packet = decodeStartupPacket((await reader.readStartupPacket()).subarray(4));
+  const refused = (error: unknown): StartupOutcome => {
+    if (error instanceof WireFormatError) return { type: 'refused', socket: current, error };
+    throw error;
+  };
+  for (;;) {
+    let packet;
+    try {
+      packet = decodeStartupPacket((await reader.readStartupPacket()).subarray(4));
+    } catch (error) {
+      return refused(error);
+    }
     switch (packet.type) {
       case 'ssl_request': {
-        if (tls) throw new WireFormatError('SSLRequest on a connection that is already encrypted');
+        if (sslDone) return refused(renegotiation(StartupCode.SSLRequest));
+        sslDone = true;
         if (!tlsContext) {
           current.write(SSL_REFUSE);
           continue;
         }
         // Bytes sent after SSLRequest but before the handshake would be read as if encrypted (CVE-2021-23214).
-        if (reader.hasBufferedBytes) throw new WireFormatError('received unencrypted data after SSL request');
+        if (reader.hasBufferedBytes) return refused(new WireFormatError('received unencrypted data after SSL request'));
         reader.detach();
         current.write(SSL_ACCEPT);
         current = await upgradeToTls(current, tlsContext);
         tls = true;
+        gssDone = true;
         reader = new ClientReader(current, signal);
         continue;
       }
       case 'gssenc_request':
+        if (gssDone) return refused(renegotiation(StartupCode.GSSENCRequest));
+        gssDone = true;
         current.write(SSL_REFUSE);
         continue;
       case 'cancel_request': {
@@ -74,7 +98,6 @@ export async function readStartup(socket: Socket, signal: AbortSignal, tlsContex
       }
     }
   }
-  throw new WireFormatError('too many negotiation requests before the startup packet');
 }
 
 /**
