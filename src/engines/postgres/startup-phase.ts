@@ -1,5 +1,6 @@
 // Steps 1 and 2: TLS negotiation and the startup packet. SSLRequest → 'S' (TLS) or 'N'; GSSENCRequest → 'N';
 // CancelRequest → forwarded to the matching upstream and the connection closed; StartupMessage → the session starts.
+// Anything else is `refused`, and the engine answers it as the server would (sqlstate.ts `startupRefusal`).
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { encodeNegotiateProtocolVersion } from '../../../protocols/postgres/backend-status.js';

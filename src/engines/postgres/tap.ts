@@ -32,8 +32,11 @@ function attempt<I, T>(decode: (input: I) => T, input: I): T | WireFormatError {
   }
 }
 
-/** `undecoded`, as an optional member. */
-const noting = (undecoded: string | undefined): { undecoded?: string } => (undecoded === undefined ? {} : { undecoded });
+const NOTHING_UNDECODED: { undecoded?: string } = Object.freeze({});
+/** `undecoded`, as an optional member (the common case, nothing, allocates nothing). */
+const noting = (undecoded: string | undefined): { undecoded?: string } => (undecoded === undefined ? NOTHING_UNDECODED : { undecoded });
+/** Stands in for the body of an untapped type (CopyData is counted, not read). */
+const NO_BODY = new Uint8Array(0);
 
 export class PostgresTap {
   private readonly queue: RequestQueue;
@@ -62,7 +65,7 @@ export class PostgresTap {
   onFrontend(type: number, body: Uint8Array | undefined, totalLength: number): void {
     // After an extended-protocol error the server ignores everything up to Sync, so it answers none of it.
     if (this.queue.skippingToSync && type !== FrontendCode.Sync) return;
-    const bytes = body ?? new Uint8Array(0);
+    const bytes = body ?? NO_BODY;
     switch (type) {
       case FrontendCode.Query: return this.onQuery(bytes);
       case FrontendCode.Parse: return this.onParse(bytes);
