@@ -5,6 +5,7 @@
 // a prefix per file: cli_, q_, x_, v_.
 import { defineAuthScenarios } from './mysql-scenarios/auth.js';
 import { defineCliScenarios } from './mysql-scenarios/cli.js';
+import { defineCliAuthScenarios } from './mysql-scenarios/cli-auth.js';
 import { defineExecuteScenarios } from './mysql-scenarios/execute.js';
 import { defineQueryScenarios } from './mysql-scenarios/query.js';
 import { defineVolumeScenarios } from './mysql-scenarios/volume.js';
@@ -14,6 +15,7 @@ export type { MysqlAuthPluginName, MysqlTarget } from './mysql-target.js';
 
 export function defineMysqlClientScenarios(getTarget: () => MysqlTarget): void {
   defineCliScenarios(getTarget);
+  defineCliAuthScenarios(getTarget);
   defineQueryScenarios(getTarget);
   defineExecuteScenarios(getTarget);
   defineVolumeScenarios(getTarget);

@@ -22,6 +22,7 @@ const CLIENT = {
   LONG_PASSWORD: 0x1, CONNECT_WITH_DB: 0x8, PROTOCOL_41: 0x200, TRANSACTIONS: 0x2000, SECURE_CONNECTION: 0x8000,
   PLUGIN_AUTH: 0x80000, DEPRECATE_EOF: 0x1000000,
 } as const;
+const AUTH_SWITCH_REQUEST = 0xfe;
 export const RAW_CLIENT_CAPABILITIES = CLIENT.LONG_PASSWORD | CLIENT.CONNECT_WITH_DB | CLIENT.PROTOCOL_41 | CLIENT.TRANSACTIONS
   | CLIENT.SECURE_CONNECTION | CLIENT.PLUGIN_AUTH | CLIENT.DEPRECATE_EOF;
 
@@ -119,7 +120,10 @@ export class RawMysqlConnection {
     this.write(frame(sequenceId, payload));
   }
 
-  /** Greeting → HandshakeResponse41 (mysql_native_password) → the server's answer. Returns that answer. */
+  /**
+   * Greeting → HandshakeResponse41 (mysql_native_password) → the server's answer, after answering an AuthSwitchRequest
+   * to mysql_native_password (a server whose greeting names another plugin sends one). Returns that answer.
+   */
   async login(user: string, password: string, database: string): Promise<RawPacket> {
     const greeting = await this.read();
     const response = cat(
@@ -127,6 +131,14 @@ export class RawMysqlConnection {
       lenStr(nativeScramble(password, greetingScramble(greeting.payload))), nul(database), nul('mysql_native_password'),
     );
     this.write(frame(greeting.sequenceId + 1, response));
+    const answer = await this.read();
+    if (answer.payload[0] !== AUTH_SWITCH_REQUEST) return answer;
+    // AuthSwitchRequest: 0xfe, NUL-terminated plugin name, the new scramble and its NUL.
+    const nameEnd = answer.payload.indexOf(0, 1);
+    const plugin = answer.payload.toString('latin1', 1, nameEnd);
+    if (plugin !== 'mysql_native_password') throw new Error(`the server switched the raw client to ${plugin}`);
+    const scramble = answer.payload.subarray(nameEnd + 1, nameEnd + 1 + 20);
+    this.write(frame(answer.sequenceId + 1, nativeScramble(password, scramble)));
     return this.read();
   }
 

@@ -1,7 +1,7 @@
 // Steps 1–3 of a MySQL session as the server: HandshakeV10 with jitgate's own scramble, the optional TLS upgrade,
 // HandshakeResponse41, and the client's proof of the grant token by verifier — mysql_native_password or
-// caching_sha2_password fast auth, with an AuthSwitchRequest when the client answered with a plugin jitgate does not
-// serve. Unknown grants are checked against a mock verifier so both failures take the same path.
+// caching_sha2_password fast auth, with an AuthSwitchRequest when the client did not answer the greeting's plugin
+// (see authStart). Unknown grants are checked against a mock verifier so both failures take the same path.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
@@ -26,6 +26,9 @@ export const OFFERED_CAPABILITIES = (CapabilityFlag.CLIENT_LONG_PASSWORD | Capab
 
 /** MariaDB extensions jitgate passes through: extended column metadata (JSON and other type names reach mysql2). */
 export const OFFERED_MARIADB_CAPABILITIES = MariadbCapabilityFlag.MARIADB_CLIENT_EXTENDED_METADATA;
+
+/** caching_sha2 first, as MySQL 8 does: clients that have it answer with it; the others are switched (authStart). */
+export const GREETING_AUTH_PLUGIN = AuthPlugin.caching_sha2_password;
 
 export interface ServerIdentity {
   /** The upstream server's own version string: clients (mysql2) decide MariaDB behaviour from it. */
@@ -70,8 +73,7 @@ export async function greetClient(socket: Socket, signal: AbortSignal, identity:
   reader.write(encodeHandshakeV10({
     serverVersion: identity.serverVersion, connectionId, scramble, capabilities: offered, mariadbCapabilities: mariadbOffered,
     characterSet: identity.characterSet,
-    // caching_sha2 first, as MySQL 8 does: clients that have it answer with it; the others answer native, which is served too.
-    statusFlags: 0x0002, authPluginName: AuthPlugin.caching_sha2_password,
+    statusFlags: 0x0002, authPluginName: GREETING_AUTH_PLUGIN,
   }));
   let message = decodeClientHandshake((await reader.read()).payload);
   let tls = false;
@@ -96,22 +98,48 @@ export function mockVerifiers(user: string, secret: Uint8Array): Pick<TokenVerif
   return { sha1Double: digest('sha1'), sha256Double: digest('sha256') };
 }
 
+/** The plugins jitgate verifies itself: a grant holds a verifier for each. */
+export type ServedAuthPlugin = typeof AuthPlugin.mysql_native_password | typeof AuthPlugin.caching_sha2_password;
+
+const isServed = (plugin: string): plugin is ServedAuthPlugin =>
+  plugin === AuthPlugin.mysql_native_password || plugin === AuthPlugin.caching_sha2_password;
+
+/** Verify the HandshakeResponse41's auth response as is, or AuthSwitchRequest the client and verify its reply. */
+export type AuthStart =
+  | { readonly type: 'verify'; readonly plugin: ServedAuthPlugin }
+  | { readonly type: 'switch'; readonly plugin: ServedAuthPlugin };
+
 /**
- * Checks the client's auth response against the verifiers; switches the client to mysql_native_password first when it
- * answered with a plugin jitgate does not serve. Returns whether the token was proven (the caller answers OK or ERR).
+ * What to do with the client's first auth response, decided as MariaDB and MySQL 8 do (sql_acl.cc /
+ * sql_authentication.cc, parse_client_handshake_packet → send_plugin_request_packet): the response answers the
+ * greeting's scramble for the greeting's plugin only when the client names that plugin. A client set up for another
+ * plugin (libmariadb with --default-auth) sends an empty response naming its own plugin and waits for an
+ * AuthSwitchRequest; mysql2 restricted to another plugin sends that plugin's answer. Either way it is switched — to its
+ * own plugin when jitgate serves it, else to mysql_native_password — and the reply is verified with the plugin switched
+ * to. An empty response to the greeting's plugin is switched too: a client may hold its answer back for the switch, and
+ * one with no password answers empty again and fails.
+ * A client without CLIENT_PLUGIN_AUTH (no plugin name) cannot be switched: its response is a native one.
+ */
+export function authStart(greetingPlugin: ServedAuthPlugin, clientPlugin: string | null, responseLength: number): AuthStart {
+  if (clientPlugin === null) return { type: 'verify', plugin: AuthPlugin.mysql_native_password };
+  if (clientPlugin === greetingPlugin && responseLength > 0) return { type: 'verify', plugin: greetingPlugin };
+  return { type: 'switch', plugin: isServed(clientPlugin) ? clientPlugin : AuthPlugin.mysql_native_password };
+}
+
+/**
+ * Checks the client's auth response against the verifiers, after an AuthSwitchRequest when authStart asks for one (the
+ * greeting's scramble again, as servers reuse it). Returns whether the token was proven (the caller answers OK or ERR).
  */
 export async function proveToken(client: AcceptedClient, verifiers: Pick<TokenVerifiers, 'sha1Double' | 'sha256Double'>): Promise<boolean> {
-  const plugin = client.response.authPluginName ?? AuthPlugin.mysql_native_password;
-  if (plugin === AuthPlugin.mysql_native_password) {
-    return verifyNativePassword(client.response.authResponse, client.scramble, verifiers.sha1Double);
+  const start = authStart(GREETING_AUTH_PLUGIN, client.response.authPluginName, client.response.authResponse.length);
+  let reply: Uint8Array = client.response.authResponse;
+  if (start.type === 'switch') {
+    client.reader.write(encodeAuthSwitchRequestWithScramble(start.plugin, client.scramble));
+    reply = (await client.reader.read()).payload;
   }
-  if (plugin === AuthPlugin.caching_sha2_password) {
-    const ok = verifyCachingSha2Fast(client.response.authResponse, client.scramble, verifiers.sha256Double);
-    // Fast auth always succeeds or fails outright: jitgate holds the verifier, so full authentication is never needed.
-    if (ok) client.reader.write(encodeFastAuthSuccess());
-    return ok;
-  }
-  client.reader.write(encodeAuthSwitchRequestWithScramble(AuthPlugin.mysql_native_password, client.scramble));
-  const reply = await client.reader.read();
-  return verifyNativePassword(reply.payload, client.scramble, verifiers.sha1Double);
+  if (start.plugin === AuthPlugin.mysql_native_password) return verifyNativePassword(reply, client.scramble, verifiers.sha1Double);
+  const ok = verifyCachingSha2Fast(reply, client.scramble, verifiers.sha256Double);
+  // Fast auth always succeeds or fails outright: jitgate holds the verifier, so full authentication is never needed.
+  if (ok) client.reader.write(encodeFastAuthSuccess());
+  return ok;
 }

@@ -1,7 +1,7 @@
 // The mariadb command-line client as a child process: what a human types. The client splits its input on the
 // current delimiter and sends each piece as one COM_QUERY, so `-e 'a; b'` is two queries, while `a; b //` under
 // DELIMITER // is one multi-statement COM_QUERY (the CLI sets CLIENT_MULTI_STATEMENTS) with several results.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { MysqlTarget } from '../mysql-target.js';
 import { skipWithReason, tlsSkipReason } from './connect.js';
@@ -21,16 +21,26 @@ export interface CliRun {
   readonly args: readonly string[];
   /** Written to stdin, which is then closed (the CLI reads a batch from a non-terminal stdin). */
   readonly input?: string;
+  /** Instead of the target's (a wrong token). */
+  readonly password?: string;
 }
 
-/** Runs `mariadb -h -P -u --password=… --protocol=TCP … <db>`, killed after CLI_TIMEOUT_MS. */
-export function runMariadbCli(target: MysqlTarget, run: CliRun): Promise<CliResult> {
-  const args = [
+/**
+ * `mariadb -h -P -u --protocol=TCP … <db>` with the password in MYSQL_PWD (never on argv, where `ps` shows it),
+ * killed after CLI_TIMEOUT_MS.
+ */
+export function mariadbCliProcess(target: MysqlTarget, args: readonly string[], password = target.password): ChildProcessWithoutNullStreams {
+  const argv = [
     '--no-defaults', `--host=${target.host}`, `--port=${target.port}`, `--user=${target.user}`,
-    `--password=${target.password}`, '--protocol=TCP', '--connect-timeout=10', ...run.args, target.database,
+    '--protocol=TCP', '--connect-timeout=10', ...args, target.database,
   ];
+  return spawn('mariadb', argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MYSQL_PWD: password } });
+}
+
+/** Runs the CLI (see mariadbCliProcess) on `run.input` to the end. */
+export function runMariadbCli(target: MysqlTarget, run: CliRun): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('mariadb', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = mariadbCliProcess(target, run.args, run.password);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), CLI_TIMEOUT_MS);
