@@ -3,6 +3,9 @@
 // COM_STMT_EXECUTE needs per-statement state, so here it is only recognised (with its id); `stmt-execute.ts` decodes
 // it. In tap mode the payload may be the framer's retained prefix: pass the true `payloadLength`, and SQL text comes
 // back cut at a character boundary with `sqlTruncated` set and the original byte length recorded.
+// Bytes after a command's fields are ignored, as MariaDB and MySQL do (they read the fields they need). A body too
+// short for its fields is a WireFormatError here; the relay then forwards the packet as an `undecodable` command
+// (undecodableCommand) and the server answers it for itself — only framing errors end a session.
 import { ByteReader } from '../shared/byte-reader.js';
 import { WireFormatError } from '../shared/wire-format-error.js';
 import { DEFAULT_MAX_VALUE_BYTES, readBinaryParam, SQL_NULL_PARAM, type ExecuteParam } from './binary-values.js';
@@ -44,7 +47,9 @@ export type ClientCommand =
   /** A command servers define that jitgate does not decode (COM_PROCESS_KILL, COM_REFRESH, COM_SHUTDOWN, …). */
   | { readonly type: 'other'; readonly command: number; readonly name: string }
   /** A byte no server defines: answer ER_UNKNOWN_COM_ERROR. */
-  | { readonly type: 'unknown'; readonly command: number };
+  | { readonly type: 'unknown'; readonly command: number }
+  /** A known command whose body could not be decoded (see undecodableCommand); relayed as sent. */
+  | { readonly type: 'undecodable'; readonly command: number; readonly name: string; readonly reason: string };
 
 export interface ClientCommandOptions {
   /** Negotiated capabilities: CLIENT_QUERY_ATTRIBUTES changes COM_QUERY. */
@@ -100,15 +105,11 @@ export function decodeClientCommand(payload: Uint8Array, options: ClientCommandO
   const reader = new ByteReader(payload);
   if (payload.length === 0) throw new WireFormatError('command packet: empty payload');
   const command = reader.readUint8('command');
-  const done = <C extends ClientCommand>(decoded: C): C => {
-    if (!truncated) reader.expectEnd(commandName(command));
-    return decoded;
-  };
   switch (command) {
-    case Command.COM_QUIT: return done({ type: 'quit' });
-    case Command.COM_PING: return done({ type: 'ping' });
-    case Command.COM_STATISTICS: return done({ type: 'statistics' });
-    case Command.COM_RESET_CONNECTION: return done({ type: 'reset_connection' });
+    case Command.COM_QUIT: return { type: 'quit' };
+    case Command.COM_PING: return { type: 'ping' };
+    case Command.COM_STATISTICS: return { type: 'statistics' };
+    case Command.COM_RESET_CONNECTION: return { type: 'reset_connection' };
     case Command.COM_INIT_DB: return { type: 'init_db', database: utf8Text(reader.readRest()) };
     case Command.COM_QUERY: {
       const attributes = hasFlag(options.capabilities, CapabilityFlag.CLIENT_QUERY_ATTRIBUTES)
@@ -127,17 +128,17 @@ export function decodeClientCommand(payload: Uint8Array, options: ClientCommandO
       const dataLength = payloadLength - reader.position;
       return { type: 'stmt_send_long_data', statementId: id, paramId, data: reader.readRest(), dataLength };
     }
-    case Command.COM_STMT_CLOSE: return done({ type: 'stmt_close', statementId: statementId(reader, 'COM_STMT_CLOSE') });
-    case Command.COM_STMT_RESET: return done({ type: 'stmt_reset', statementId: statementId(reader, 'COM_STMT_RESET') });
+    case Command.COM_STMT_CLOSE: return { type: 'stmt_close', statementId: statementId(reader, 'COM_STMT_CLOSE') };
+    case Command.COM_STMT_RESET: return { type: 'stmt_reset', statementId: statementId(reader, 'COM_STMT_RESET') };
     case Command.COM_STMT_FETCH: {
       const id = statementId(reader, 'COM_STMT_FETCH');
-      return done({ type: 'stmt_fetch', statementId: id, rowCount: reader.readUint32LE('COM_STMT_FETCH num_rows') });
+      return { type: 'stmt_fetch', statementId: id, rowCount: reader.readUint32LE('COM_STMT_FETCH num_rows') };
     }
     case Command.COM_STMT_BULK_EXECUTE: {
       const id = statementId(reader, 'COM_STMT_BULK_EXECUTE');
       return { type: 'stmt_bulk_execute', statementId: id, flags: reader.readUint16LE('COM_STMT_BULK_EXECUTE flags') };
     }
-    case Command.COM_SET_OPTION: return done({ type: 'set_option', option: reader.readUint16LE('COM_SET_OPTION option') });
+    case Command.COM_SET_OPTION: return { type: 'set_option', option: reader.readUint16LE('COM_SET_OPTION option') };
     // Recognised only, to be refused: their bodies are never needed.
     case Command.COM_CHANGE_USER: return { type: 'change_user' };
     case Command.COM_BINLOG_DUMP: return { type: 'binlog_dump' };
@@ -147,4 +148,14 @@ export function decodeClientCommand(payload: Uint8Array, options: ClientCommandO
       if (OTHER_COMMANDS.has(command)) return { type: 'other', command, name: commandName(command) };
       return { type: 'unknown', command };
   }
+}
+
+/**
+ * What the relay makes of a command packet whose body failed to decode with `reason`: the command byte still says
+ * which response the server gives. An empty packet is read as COM_SLEEP, as MariaDB does (the server answers it
+ * with ER_UNKNOWN_COM_ERROR).
+ */
+export function undecodableCommand(payload: Uint8Array, reason: string): ClientCommand & { readonly type: 'undecodable' } {
+  const command = payload.length === 0 ? Command.COM_SLEEP : payload[0] as number;
+  return { type: 'undecodable', command, name: commandName(command), reason };
 }

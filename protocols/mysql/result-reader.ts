@@ -69,7 +69,22 @@ export function responseKindFor(command: ClientCommand): ResponseKind {
     case 'init_db': case 'ping': case 'stmt_reset': case 'set_option': case 'reset_connection': case 'unknown':
     case 'change_user': case 'binlog_dump': case 'binlog_dump_gtid': case 'register_slave':
       return 'simple';
+    case 'undecodable': return responseKindForCommandByte(command.command);
     default: return assertNever(command, 'client command');
+  }
+}
+
+/** The same, from the command byte alone: for a command whose body could not be decoded. */
+export function responseKindForCommandByte(command: number): ResponseKind {
+  switch (command) {
+    case Command.COM_QUERY: case Command.COM_PROCESS_INFO: return 'query';
+    case Command.COM_STMT_EXECUTE: case Command.COM_STMT_BULK_EXECUTE: return 'stmt_execute';
+    case Command.COM_STMT_PREPARE: return 'stmt_prepare';
+    case Command.COM_STMT_FETCH: return 'stmt_fetch';
+    case Command.COM_FIELD_LIST: return 'field_list';
+    case Command.COM_STATISTICS: return 'statistics';
+    case Command.COM_QUIT: case Command.COM_STMT_CLOSE: case Command.COM_STMT_SEND_LONG_DATA: return 'none';
+    default: return 'simple';
   }
 }
 

@@ -6,6 +6,9 @@
 // The layout depends on state the packet does not carry — the statement's parameter count (from its PREPARE_OK),
 // the types bound by an earlier execute, and which parameters got COM_STMT_SEND_LONG_DATA — so the caller (the tap)
 // holds that state per statement id and passes it in; the decoded types come back for it to keep.
+// Bytes after the values the statement takes are not an error: MariaDB and MySQL stop reading there (mysql2 sends a
+// value for a statement without placeholders, `execute('SELECT 1', [5])`, and the server ignores it). They are
+// counted in `trailingBytes`, for the audit to say what it did not decode.
 import { ByteReader } from '../shared/byte-reader.js';
 import { WireFormatError } from '../shared/wire-format-error.js';
 import {
@@ -53,6 +56,8 @@ export interface ComStmtExecute {
   readonly attributes: readonly QueryAttribute[];
   /** The payload was cut by the framer: some params may be `not_retained` or shortened. */
   readonly truncated: boolean;
+  /** Bytes after the last value the statement takes, which the server ignores (0 when `truncated`). */
+  readonly trailingBytes: number;
 }
 
 /** The statement id alone, to look up its state before decoding the rest. */
@@ -79,13 +84,12 @@ export function decodeComStmtExecute(payload: Uint8Array, statement: PreparedSta
       throw new WireFormatError(`COM_STMT_EXECUTE: ${count} parameters sent, the statement has ${statement.paramCount}`);
     }
   }
+  const trailing = (): number => (truncated ? 0 : reader.remaining);
   const none: ComStmtExecute = {
     type: 'stmt_execute', statementId, flags, iterationCount, newParamsBound: false, paramTypes: [], params: [], attributes: [], truncated,
+    trailingBytes: 0,
   };
-  if (count === 0) {
-    if (!truncated) reader.expectEnd('COM_STMT_EXECUTE');
-    return none;
-  }
+  if (count === 0) return { ...none, trailingBytes: trailing() };
   // The bitmap comes before anything that could be cut in practice, but a tiny retain cap could still cut it.
   const nullBitmap = reader.readBytes(Math.ceil(count / 8), 'COM_STMT_EXECUTE null_bitmap');
   const bound = reader.readUint8('COM_STMT_EXECUTE new_params_bind_flag');
@@ -113,7 +117,6 @@ export function decodeComStmtExecute(payload: Uint8Array, statement: PreparedSta
     else if (i < statement.paramCount && statement.longDataParams?.has(i) === true) values.push(LONG_DATA_PARAM);
     else values.push(readBinaryParam(reader, type, valueOptions));
   }
-  if (!truncated) reader.expectEnd('COM_STMT_EXECUTE');
   const attributes: QueryAttribute[] = [];
   for (let i = statement.paramCount; i < count; i++) {
     attributes.push({ name: names[i] ?? '', value: values[i] as ExecuteParam });
@@ -124,5 +127,6 @@ export function decodeComStmtExecute(payload: Uint8Array, statement: PreparedSta
     paramTypes: paramTypes.slice(0, statement.paramCount),
     params: values.slice(0, statement.paramCount),
     attributes,
+    trailingBytes: trailing(),
   };
 }

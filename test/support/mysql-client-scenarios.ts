@@ -2,7 +2,8 @@
 // assertions that hold for MariaDB reached directly and through jitgate alike (STYLE rule 14). A test file builds
 // the target in beforeAll and hands a getter; scenarios read it when they run, and skip (printing why) the paths the
 // target does not offer (TLS, an auth plugin). Each scenario makes its own tables in the target's database, with
-// a prefix per file: cli_, q_, x_, v_.
+// a prefix per file: cli_, q_, x_, v_, ap_.
+import { defineAppPatternScenarios } from './mysql-scenarios/app-patterns.js';
 import { defineAuthScenarios } from './mysql-scenarios/auth.js';
 import { defineCliScenarios } from './mysql-scenarios/cli.js';
 import { defineCliAuthScenarios } from './mysql-scenarios/cli-auth.js';
@@ -20,4 +21,5 @@ export function defineMysqlClientScenarios(getTarget: () => MysqlTarget): void {
   defineExecuteScenarios(getTarget);
   defineVolumeScenarios(getTarget);
   defineAuthScenarios(getTarget);
+  defineAppPatternScenarios(getTarget);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WireFormatError } from '../../protocols/shared/wire-format-error.js';
-import { decodeClientCommand, type ClientCommand } from '../../protocols/mysql/client-commands.js';
+import { decodeClientCommand, undecodableCommand, type ClientCommand } from '../../protocols/mysql/client-commands.js';
 import { CapabilityFlag as C, commandName } from '../../protocols/mysql/constants.js';
 import { PacketSequenceError, PacketTooLargeError } from '../../protocols/mysql/packet-framer.js';
 import { responseKindFor } from '../../protocols/mysql/result-reader.js';
@@ -74,12 +74,21 @@ describe('decodeClientCommand', () => {
     expect(() => decode(cat([0x03], [0x01, 0x01, 0x00, 0x00], 'x'), MYSQL8_CAPS)).toThrow(/new_params_bind_flag 0/);
   });
 
-  it('refuses empty packets, short fixed fields and trailing bytes', () => {
+  it('refuses empty packets and short fixed fields; ignores bytes after the fields, as servers do', () => {
     expect(() => decode(hex(''))).toThrow(/empty payload/);
     expect(() => decode(hex('19 01 00'))).toThrow(WireFormatError);
-    expect(() => decode(hex('19 01 00 00 00 ff'))).toThrow(/trailing/);
-    expect(() => decode(hex('0e 00'))).toThrow(/COM_PING: 1 unexpected trailing/);
     expect(() => decode(cat([0x04], 't'))).toThrow(/NUL/);
+    expect(decode(hex('19 01 00 00 00 ff'))).toEqual({ type: 'stmt_close', statementId: 1 });
+    expect(decode(hex('0e 00'))).toEqual({ type: 'ping' });
+    expect(decode(hex('1b 01 00 ff'))).toEqual({ type: 'set_option', option: 1 });
+  });
+
+  it('an undecodable body keeps its command byte, and with it the response the server gives', () => {
+    expect(undecodableCommand(hex('19 01'), 'short')).toEqual({ type: 'undecodable', command: 0x19, name: 'COM_STMT_CLOSE', reason: 'short' });
+    expect(undecodableCommand(hex(''), 'empty')).toMatchObject({ command: 0x00, name: 'COM_SLEEP' });
+    const kinds = ['19 01', '17 01', '03', '1c 01', '04 74', '18 01', '1b', '00', '']
+      .map((bytes) => responseKindFor(undecodableCommand(hex(bytes), 'x')));
+    expect(kinds).toEqual(['none', 'stmt_execute', 'query', 'stmt_fetch', 'field_list', 'none', 'simple', 'simple', 'simple']);
   });
 
   it('names commands as the docs do', () => {

@@ -145,7 +145,7 @@ describe('long data, retained prefixes and MySQL query attributes', () => {
     expect(() => decodeComStmtExecute(cat([0x17], u32(5), [0], u32(1), lenenc(0)), fresh(1), MYSQL8)).toThrow(/0 parameters sent/);
   });
 
-  it('refuses a bad bind flag, a type count mismatch, trailing bytes, and every truncation of the real packet', () => {
+  it('refuses a bad bind flag, a type count mismatch, and every truncation of the real packet; counts trailing bytes', () => {
     const base = execute(1, [{ type: T.MYSQL_TYPE_TINY, value: Buffer.from([1]) }]);
     const badFlag = Buffer.from(base);
     badFlag[11] = 2;
@@ -153,7 +153,12 @@ describe('long data, retained prefixes and MySQL query attributes', () => {
     const twoTypes = [{ columnType: 1, unsigned: false }, { columnType: 1, unsigned: false }];
     expect(() => decodeComStmtExecute(execute(1, [{ type: 1, value: Buffer.from([1]) }], false), { paramCount: 1, boundTypes: twoTypes }, MARIADB))
       .toThrow(/2 bound types/);
-    expect(() => decodeComStmtExecute(cat(base, [0]), fresh(1), MARIADB)).toThrow(/trailing/);
+    // Bytes after the values: the server stops reading there, so they are counted, not refused.
+    expect(decodeComStmtExecute(base, fresh(1), MARIADB).trailingBytes).toBe(0);
+    expect(decodeComStmtExecute(cat(base, [0]), fresh(1), MARIADB)).toMatchObject({ trailingBytes: 1, params: [{ type: 'value', text: '1' }] });
+    // mysql2's execute('SELECT 1', [5]): a value for a statement without parameters.
+    const extraValue = cat([0x17], u32(1), [0], u32(1), [0x00], [1], [T.MYSQL_TYPE_LONGLONG, 0], Buffer.alloc(8));
+    expect(decodeComStmtExecute(extraValue, fresh(0), MARIADB)).toMatchObject({ params: [], trailingBytes: 12 });
     expect(() => decodeComStmtExecute(cat([0x16], u32(1)), fresh(0), MARIADB)).toThrow(/command 0x16/);
     for (let length = 0; length < captured.mysql2Execute.length; length++) {
       expect(() => decodeComStmtExecute(captured.mysql2Execute.subarray(0, length), fresh(9), MARIADB)).toThrow(WireFormatError);

@@ -6,7 +6,7 @@ import type { ClientCommand } from '../../protocols/mysql/client-commands.js';
 import type { StatementFields } from '../../src/audit/events.js';
 import type { StatementRecorder } from '../../src/audit/statement-recorder.js';
 import { MysqlTap } from '../../src/engines/mysql/tap.js';
-import { columnDef, eofPayload, errPayload, lenenc, okPayload, textRow } from '../support/mysql-frames.js';
+import { cat, columnDef, eofPayload, errPayload, lenenc, okPayload, textRow, u16, u32, u64 } from '../support/mysql-frames.js';
 
 const PROTOCOL_41 = 0x200;
 const MULTI_STATEMENTS = 0x10000;
@@ -79,5 +79,46 @@ describe('MysqlTap: texts of a COM_QUERY’s results', () => {
     expect(summary(events)).toEqual([
       'select 1; select 2 → ERR 1064', 'select 1 → RESULT SET 1', 'select 2 → RESULT SET 1', 'select 3; select 4 → ERR 1064',
     ]);
+  });
+});
+
+describe('MysqlTap: COM_STMT_EXECUTE it cannot fully decode (issue 19 defect 10b)', () => {
+  const caps = PROTOCOL_41 | TRANSACTIONS | MULTI_RESULTS;
+  const LONGLONG = 0x08;
+  /** PREPARE_OK for statement 7: one column, `params` parameters (their definitions follow, then the column's). */
+  const prepareOk = (params: number): Buffer[] => [
+    cat([0x00], u32(7), u16(1), u16(params), [0], u16(0)),
+    ...Array.from({ length: params }, () => columnDef({ name: '?', type: VAR_STRING })), ...(params > 0 ? [eofPayload(0, AUTOCOMMIT)] : []),
+    columnDef({ name: 'one', type: LONGLONG }), eofPayload(0, AUTOCOMMIT),
+  ];
+  /** A binary result set of one row, as the server answers an execute. */
+  const binaryResult = [lenenc(1), columnDef({ name: 'one', type: LONGLONG }), eofPayload(0, AUTOCOMMIT), cat([0x00, 0x00], u64(1n)), eofPayload(0, AUTOCOMMIT)];
+
+  function executeOnce(paramsInPrepare: number, execute: Buffer): Omit<StatementFields, 'seq'> | undefined {
+    const recorder = new Recorded();
+    const tap = new MysqlTap(recorder, caps, 0, 4096);
+    const prepare: ClientCommand = { type: 'stmt_prepare', sql: 'select 1 as one', sqlByteLength: 15, sqlTruncated: false };
+    tap.onCommand(prepare, cat([0x16], 'select 1 as one'), 16);
+    for (const packet of prepareOk(paramsInPrepare)) tap.onServerPacket(packet, packet.length);
+    tap.onCommand({ type: 'stmt_execute', statementId: 7 }, execute, execute.length);
+    for (const packet of binaryResult) tap.onServerPacket(packet, packet.length);
+    expect(tap.busy).toBe(false);
+    return recorder.events[1];
+  }
+
+  it('values for a statement without placeholders (mysql2 execute(sql, [5])): recorded, the extra bytes named', () => {
+    // null bitmap, new-params-bound, one LONGLONG type, its 8-byte value: what the server skips for a 0-parameter statement.
+    const execute = cat([0x17], u32(7), [0], u32(1), [0x00], [1], [LONGLONG, 0], u64(5n));
+    expect(executeOnce(0, execute)).toMatchObject({
+      kind: 'stmt_execute', sql: 'select 1 as one', tag: 'RESULT SET', rows: 1,
+      undecoded: 'COM_STMT_EXECUTE: 12 bytes after the values of the statement\'s 0 parameters (ignored by the server)',
+    });
+  });
+
+  it('a malformed execute: recorded with the server\'s answer and what failed to decode, no parameters', () => {
+    const neverBound = cat([0x17], u32(7), [0], u32(1), [0x00], [0]); // types never bound, none sent
+    const event = executeOnce(1, neverBound);
+    expect(event).toMatchObject({ kind: 'stmt_execute', sql: 'select 1 as one', undecoded: 'COM_STMT_EXECUTE: parameter types were never bound' });
+    expect(event?.params).toBeUndefined();
   });
 });

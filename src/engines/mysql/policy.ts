@@ -2,6 +2,7 @@
 // are refused, COM_INIT_DB may only name the resource's database, and under `audit.on_failure: block` no statement
 // runs while the audit trail cannot record it.
 import type { ClientCommand } from '../../../protocols/mysql/client-commands.js';
+import { Command } from '../../../protocols/mysql/constants.js';
 import { mysqlError } from '../../../protocols/mysql/server-errors.js';
 import type { ErrFields } from '../../../protocols/mysql/server-results.js';
 import type { ResourceConfig } from '../../config/schema.js';
@@ -12,6 +13,9 @@ export interface CommandRefusal {
   /** Refused by policy (recorded as `policy.blocked`), not because the audit trail is failing. */
   readonly byPolicy: boolean;
 }
+
+/** The gated commands whose body can fail to decode (COM_STMT_PREPARE's always decodes). */
+const STATEMENT_COMMANDS: ReadonlySet<number> = new Set([Command.COM_QUERY, Command.COM_STMT_EXECUTE]);
 
 const byPolicy = (fields: ErrFields): CommandRefusal => ({ fields, byPolicy: true });
 
@@ -27,6 +31,9 @@ export function commandRefusal(command: ClientCommand, resource: ResourceConfig,
     case 'stmt_prepare':
     case 'stmt_execute':
       return auditAccepting() ? undefined : { fields: mysqlError.auditUnavailable(), byPolicy: false };
+    case 'undecodable':
+      // Still a statement to the server, so the audit gate applies; nothing else a policy refuses can fail to decode.
+      return !STATEMENT_COMMANDS.has(command.command) || auditAccepting() ? undefined : { fields: mysqlError.auditUnavailable(), byPolicy: false };
     default:
       return undefined;
   }

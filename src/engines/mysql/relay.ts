@@ -1,11 +1,12 @@
 // Step 7 for MySQL: verbatim relay in both directions with a tap on each (STYLE rule 6). Client commands are framed
-// with sequence checking (each command starts at 0); a command jitgate refuses (policy, audit unavailable) is answered
+// with sequence checking (each command starts at 0; framing errors end the session, an undecodable body does not);
+// a command jitgate refuses (policy, audit unavailable) is answered
 // with an ERR in its place when it arrived alone, which is how every MySQL client sends commands. Closing waits for a
 // server packet boundary, so jitgate's ERR never lands inside another packet. A lone COM_QUIT is withheld from the
 // server, so its connection can outlive the client (src/net/server-pool.ts).
 import type { Socket } from 'node:net';
 import { UpstreamListener } from '../../net/upstream-listener.js';
-import { decodeClientCommand, type ClientCommand } from '../../../protocols/mysql/client-commands.js';
+import { decodeClientCommand, undecodableCommand, type ClientCommand } from '../../../protocols/mysql/client-commands.js';
 import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-framer.js';
 import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
 import { errorForWireFormat } from '../../../protocols/mysql/server-errors.js';
@@ -74,7 +75,7 @@ export class MysqlRelay {
       this.packetsInChunk++;
       // Every command starts a new exchange at sequence id 0.
       this.fromClientFramer.expectSequenceId(0);
-      const command = decodeClientCommand(payload, { capabilities: options.capabilities, payloadLength });
+      const command = this.decodeCommand(payload, payloadLength);
       if (command.type === 'quit') this.quitInChunk = true;
       const refusal = this.hooks.refusal(command);
       if (refusal) {
@@ -88,6 +89,19 @@ export class MysqlRelay {
       this.nextServerSequence = (sequenceId + frameCount) & 0xff;
       this.tap.onServerPacket(payload, payloadLength);
     }, { maxPayloadBytes: 0x3fffffff, retainBytes: SERVER_RETAIN_BYTES });
+  }
+
+  /**
+   * The command a soundly framed packet holds. A body jitgate cannot decode is still the client's to send: the server
+   * reads it as it would from any client and answers for itself, so it goes on as sent (the audit notes it).
+   */
+  private decodeCommand(payload: Uint8Array, payloadLength: number): ClientCommand {
+    try {
+      return decodeClientCommand(payload, { capabilities: this.options.capabilities, payloadLength });
+    } catch (error) {
+      if (!(error instanceof WireFormatError)) throw error;
+      return undecodableCommand(payload, error.message);
+    }
   }
 
   start(): void {

@@ -4,7 +4,8 @@
 import type { ClientCommand } from '../../../protocols/mysql/client-commands.js';
 import { CapabilityFlag, hasFlag, SetOption } from '../../../protocols/mysql/constants.js';
 import { responseKindFor, ResultReader, type ResultEvent } from '../../../protocols/mysql/result-reader.js';
-import { decodeComStmtExecute, paramAuditText, type ParamType } from '../../../protocols/mysql/stmt-execute.js';
+import { decodeComStmtExecute, paramAuditText, type ComStmtExecute, type ParamType } from '../../../protocols/mysql/stmt-execute.js';
+import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
 import type { StatementFields, StatementKind } from '../../audit/events.js';
 import { isoAtMonotonic } from '../../audit/iso-time.js';
 import type { StatementRecorder } from '../../audit/statement-recorder.js';
@@ -37,6 +38,8 @@ class InFlight {
     readonly statementId: number | null = null,
     /** COM_STMT_PREPARE's text waits for the statement id in the PREPARE_OK. */
     readonly prepareSql: string | null = null,
+    /** What of the command the tap could not decode (the server got it as sent). */
+    readonly undecoded: string | null = null,
   ) {}
 }
 
@@ -77,19 +80,18 @@ export class MysqlTap {
         break;
       case 'stmt_execute': {
         const statement = this.prepared.get(command.statementId);
-        let params: (string | null)[] = [];
-        if (statement && this.recorder.wantsParameters) {
-          const longData = statement.longData.size === 0 ? NO_LONG_DATA : new Set(statement.longData.keys());
-          const decoded = decodeComStmtExecute(payload, { paramCount: statement.paramCount, boundTypes: statement.boundTypes, longDataParams: longData },
-            { capabilities: this.capabilities, payloadLength, maxValueBytes: this.maxValueBytes });
-          if (decoded.newParamsBound) statement.boundTypes = decoded.paramTypes;
-          params = decoded.params.slice(0, statement.paramCount).map((param, index) =>
-            (param.type === 'long_data' ? `[long data: ${statement.longData.get(index) ?? 0} bytes]` : paramAuditText(param)));
-        }
+        const { params, undecoded } = statement && this.recorder.wantsParameters
+          ? this.executeParams(statement, payload, payloadLength) : { params: [], undecoded: null };
         statement?.longData.clear();
-        this.current = new InFlight('stmt_execute', [statement?.sql ?? ''], params, command.statementId);
+        this.current = new InFlight('stmt_execute', [statement?.sql ?? ''], params, command.statementId, null, undecoded);
         break;
       }
+      case 'undecodable':
+        // A statement the server runs (or refuses) all the same: on record, with what could not be read.
+        if (kind === 'query' || kind === 'stmt_execute') {
+          this.current = new InFlight(kind, [''], null, null, null, `${command.name}: ${command.reason}`);
+        }
+        break;
       case 'stmt_send_long_data': {
         const statement = this.prepared.get(command.statementId);
         if (statement) statement.longData.set(command.paramId, (statement.longData.get(command.paramId) ?? 0) + command.dataLength);
@@ -113,6 +115,28 @@ export class MysqlTap {
         break;
     }
     if (kind !== 'none' && this.reader.done) this.reader.start(kind);
+  }
+
+  /**
+   * An execute's parameter values as audit text. What cannot be decoded is named instead (the server reads the packet
+   * for itself: bytes beyond the values it takes are ignored, a malformed one gets its ERR).
+   */
+  private executeParams(statement: PreparedStatement, payload: Uint8Array, payloadLength: number): { params: (string | null)[]; undecoded: string | null } {
+    const longData = statement.longData.size === 0 ? NO_LONG_DATA : new Set(statement.longData.keys());
+    let decoded: ComStmtExecute;
+    try {
+      decoded = decodeComStmtExecute(payload, { paramCount: statement.paramCount, boundTypes: statement.boundTypes, longDataParams: longData },
+        { capabilities: this.capabilities, payloadLength, maxValueBytes: this.maxValueBytes });
+    } catch (error) {
+      if (!(error instanceof WireFormatError)) throw error;
+      return { params: [], undecoded: error.message };
+    }
+    if (decoded.newParamsBound) statement.boundTypes = decoded.paramTypes;
+    const params = decoded.params.slice(0, statement.paramCount).map((param, index) =>
+      (param.type === 'long_data' ? `[long data: ${statement.longData.get(index) ?? 0} bytes]` : paramAuditText(param)));
+    const undecoded = decoded.trailingBytes === 0 ? null
+      : `COM_STMT_EXECUTE: ${decoded.trailingBytes} bytes after the values of the statement's ${statement.paramCount} parameters (ignored by the server)`;
+    return { params, undecoded };
   }
 
   /** A server packet of the current response. */
@@ -171,6 +195,7 @@ export class MysqlTap {
     };
     if (flight.params !== null && flight.params.length > 0) fields.params = flight.params;
     if (flight.statementId !== null) fields.statement_name = String(flight.statementId);
+    if (flight.undecoded !== null) fields.undecoded = flight.undecoded;
     if (outcome.error) {
       fields.error = outcome.error;
     } else {
