@@ -44,7 +44,9 @@ export type ClientCommand =
   | { readonly type: 'stmt_bulk_execute'; readonly statementId: number; readonly flags: number }
   | { readonly type: 'set_option'; readonly option: number }
   | { readonly type: 'reset_connection' }
-  /** A command servers define that jitgate does not decode (COM_PROCESS_KILL, COM_REFRESH, COM_SHUTDOWN, …). */
+  /** KILL CONNECTION by command (deprecated by MySQL, still served by both servers); the id is the greeting's. */
+  | { readonly type: 'process_kill'; readonly connectionId: number }
+  /** A command servers define that jitgate does not decode (COM_REFRESH, COM_SHUTDOWN, …). */
   | { readonly type: 'other'; readonly command: number; readonly name: string }
   /** A byte no server defines: answer ER_UNKNOWN_COM_ERROR. */
   | { readonly type: 'unknown'; readonly command: number }
@@ -61,7 +63,7 @@ export interface ClientCommandOptions {
 
 const OTHER_COMMANDS: ReadonlySet<number> = new Set([
   Command.COM_SLEEP, Command.COM_CREATE_DB, Command.COM_DROP_DB, Command.COM_REFRESH, Command.COM_SHUTDOWN,
-  Command.COM_PROCESS_INFO, Command.COM_CONNECT, Command.COM_PROCESS_KILL, Command.COM_DEBUG, Command.COM_TIME,
+  Command.COM_PROCESS_INFO, Command.COM_CONNECT, Command.COM_DEBUG, Command.COM_TIME,
   Command.COM_DELAYED_INSERT, Command.COM_TABLE_DUMP, Command.COM_CONNECT_OUT, Command.COM_DAEMON, Command.COM_CLONE,
 ]);
 
@@ -139,6 +141,7 @@ export function decodeClientCommand(payload: Uint8Array, options: ClientCommandO
       return { type: 'stmt_bulk_execute', statementId: id, flags: reader.readUint16LE('COM_STMT_BULK_EXECUTE flags') };
     }
     case Command.COM_SET_OPTION: return { type: 'set_option', option: reader.readUint16LE('COM_SET_OPTION option') };
+    case Command.COM_PROCESS_KILL: return { type: 'process_kill', connectionId: reader.readUint32LE('COM_PROCESS_KILL connection_id') };
     // Recognised only, to be refused: their bodies are never needed.
     case Command.COM_CHANGE_USER: return { type: 'change_user' };
     case Command.COM_BINLOG_DUMP: return { type: 'binlog_dump' };
@@ -158,4 +161,12 @@ export function decodeClientCommand(payload: Uint8Array, options: ClientCommandO
 export function undecodableCommand(payload: Uint8Array, reason: string): ClientCommand & { readonly type: 'undecodable' } {
   const command = payload.length === 0 ? Command.COM_SLEEP : payload[0] as number;
   return { type: 'undecodable', command, name: commandName(command), reason };
+}
+
+/** COM_PROCESS_KILL (client → server): 0x0c · 4 connection id. */
+export function encodeComProcessKill(connectionId: number): Buffer {
+  const payload = Buffer.alloc(5);
+  payload[0] = Command.COM_PROCESS_KILL;
+  payload.writeUInt32LE(connectionId >>> 0, 1);
+  return payload;
 }

@@ -66,7 +66,7 @@ export function responseKindFor(command: ClientCommand): ResponseKind {
     case 'statistics': return 'statistics';
     case 'quit': case 'stmt_close': case 'stmt_send_long_data': return 'none';
     case 'other': return command.command === Command.COM_PROCESS_INFO ? 'query' : 'simple';
-    case 'init_db': case 'ping': case 'stmt_reset': case 'set_option': case 'reset_connection': case 'unknown':
+    case 'init_db': case 'ping': case 'stmt_reset': case 'set_option': case 'reset_connection': case 'unknown': case 'process_kill':
     case 'change_user': case 'binlog_dump': case 'binlog_dump_gtid': case 'register_slave':
       return 'simple';
     case 'undecodable': return responseKindForCommandByte(command.command);

@@ -13,6 +13,7 @@ export const ServerErrno = {
   ER_DBACCESS_DENIED_ERROR: 1044, // 42000
   ER_ACCESS_DENIED_ERROR: 1045, // 28000
   ER_UNKNOWN_COM_ERROR: 1047, // 08S01
+  ER_NO_SUCH_THREAD: 1094, // HY000
   ER_NET_PACKET_TOO_LARGE: 1153, // 08S01
   ER_NET_PACKETS_OUT_OF_ORDER: 1156, // 08S01
   ER_NET_READ_ERROR: 1158, // 08S01
@@ -43,6 +44,10 @@ export const mysqlError = {
 
   /** The statement in flight was cancelled (KILL QUERY upstream) — the server's own code for that. */
   queryInterrupted: (): ErrFields => err(ServerErrno.ER_QUERY_INTERRUPTED, '70100', 'Query execution was interrupted'),
+
+  /** KILL of a thread id that is no session of the client's grant, in the server's words (the id as it parses it). */
+  unknownThread: (threadId: bigint | number): ErrFields =>
+    err(ServerErrno.ER_NO_SUCH_THREAD, 'HY000', `Unknown thread id: ${threadId}`),
 
   unknownCommand: (): ErrFields => err(ServerErrno.ER_UNKNOWN_COM_ERROR, '08S01', 'Unknown command'),
 

@@ -9,6 +9,10 @@
 // - `Execute` ↔ a `stmt_execute` event: the entry must be the event's prepared text with each `?` replaced by a
 //   literal, and each literal the value jitgate recorded for that parameter (mysql-execute-literals.ts).
 // - `Init DB` ↔ an `init_db` event whose text is USE `<that database>`.
+// - A KILL by connection id reaches the server naming its own thread id, while the client (and the event) named the
+//   id jitgate advertised (src/engines/mysql/kill-statement.ts): a logged `KILL … <id>` matches a `query` event of
+//   the same KILL form whatever its id. A KILL jitgate answered itself (ERR 1094, an id of no session of the grant)
+//   never reaches the server: such events are counted apart ("answered kills").
 // Other entries (Connect, Quit, Close stmt, Ping, …) are not statements; jitgate records no events for them.
 // Sessions and threads are paired by content (jitgate does not record the upstream thread id): each session with
 // the unpaired thread whose entries it matches furthest. Then every entry either matches the next events (in order)
@@ -45,6 +49,8 @@ export interface AuditDiff {
   readonly matchedEvents: number;
   /** Failed COM_STMT_PREPAREs: events with an error that the server does not log. */
   readonly prepareErrors: number;
+  /** KILLs jitgate answered with ERR 1094 itself: events with no log entry. */
+  readonly answeredKills: number;
   readonly sessions: number;
   readonly threads: number;
   readonly missing: readonly Mismatch[];
@@ -53,6 +59,17 @@ export interface AuditDiff {
 
 const SEPARATOR = /^[\s;]*/;
 const CALL = /^call\b/i;
+/** The KILL-by-id texts the client scenarios send: comments before, `;` after. */
+const KILL_BY_ID = /^\s*(?:\/\*.*?\*\/\s*)*kill\s+(?:(hard|soft)\s+)?(?:(connection|query)\s+)?\d+\s*;?\s*$/is;
+
+/** `modifier scope` of a KILL by connection id (CONNECTION when unwritten), or undefined. */
+function killForm(text: string): string | undefined {
+  const match = KILL_BY_ID.exec(text);
+  return match === null ? undefined : `${(match[1] ?? '').toLowerCase()} ${(match[2] ?? 'connection').toLowerCase()}`;
+}
+
+const isAnsweredKill = (event: StatementEvent | undefined): boolean =>
+  event?.kind === 'query' && event.error?.code === '1094' && killForm(event.sql) !== undefined;
 
 /** Events of the one COM_QUERY logged as `text`, starting at `from`: how many, or a reason none fit. */
 function queryRun(text: string, events: readonly StatementEvent[], from: number): number | string {
@@ -87,7 +104,11 @@ function entryMatch(entry: GeneralLogEntry, events: readonly StatementEvent[], f
   if (event === undefined) return 'no event left';
   const text = entry.argument.toString('utf8');
   switch (entry.command) {
-    case 'Query': return queryRun(text, events, from);
+    case 'Query': {
+      const kill = killForm(text);
+      if (kill !== undefined && event.kind === 'query' && event.error === undefined && killForm(event.sql) === kill) return 1;
+      return queryRun(text, events, from);
+    }
     case 'Prepare':
       return event.kind === 'stmt_prepare' && event.error === undefined && event.sql === text ? 1 : 'not this stmt_prepare';
     case 'Init DB':
@@ -111,6 +132,7 @@ interface Alignment {
   matchedEntries: number;
   matchedEvents: number;
   prepareErrors: number;
+  answeredKills: number;
   readonly missing: Mismatch[];
   readonly extra: Mismatch[];
   /** Entries matched before the first mismatch: how well this thread fits this session. */
@@ -119,12 +141,17 @@ interface Alignment {
 
 function align(session: string | null, serverSession: string | null, entries: readonly GeneralLogEntry[],
   events: readonly StatementEvent[], stopAtFirstMismatch: boolean): Alignment {
-  const out: Alignment = { matchedEntries: 0, matchedEvents: 0, prepareErrors: 0, missing: [], extra: [], prefix: 0 };
+  const out: Alignment = { matchedEntries: 0, matchedEvents: 0, prepareErrors: 0, answeredKills: 0, missing: [], extra: [], prefix: 0 };
   let clean = true;
   let e = 0;
   let v = 0;
   const skipPrepareErrors = (): void => {
-    while (isPrepareError(events[v])) { v++; out.prepareErrors++; }
+    for (;;) {
+      if (isPrepareError(events[v])) out.prepareErrors++;
+      else if (isAnsweredKill(events[v])) out.answeredKills++;
+      else break;
+      v++;
+    }
   };
   for (skipPrepareErrors(); e < entries.length || v < events.length; skipPrepareErrors()) {
     const entry = entries[e];
@@ -183,6 +210,7 @@ export function diffAudit(threads: ReadonlyMap<string, readonly GeneralLogEntry[
     matchedEntries: sum((a) => a.matchedEntries),
     matchedEvents: sum((a) => a.matchedEvents),
     prepareErrors: sum((a) => a.prepareErrors),
+    answeredKills: sum((a) => a.answeredKills),
     sessions: sessions.size,
     threads: threads.size,
     missing: results.flatMap((a) => a.missing),

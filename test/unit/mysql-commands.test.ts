@@ -30,7 +30,7 @@ describe('decodeClientCommand', () => {
     ['COM_BINLOG_DUMP', cat([0x12], u32(4), u16(0), u32(1), 'mysql-bin.000001'), { type: 'binlog_dump' }],
     ['COM_BINLOG_DUMP_GTID', cat([0x1e], Buffer.alloc(12)), { type: 'binlog_dump_gtid' }],
     ['COM_REGISTER_SLAVE', cat([0x15], u32(2), [0, 0, 0], u16(3306), u32(0), u32(0)), { type: 'register_slave' }],
-    ['COM_PROCESS_KILL', cat([0x0c], u32(5)), { type: 'other', command: 0x0c, name: 'COM_PROCESS_KILL' }],
+    ['COM_PROCESS_KILL', cat([0x0c], u32(5)), { type: 'process_kill', connectionId: 5 }],
     ['COM_CREATE_DB', cat([0x05], 'db'), { type: 'other', command: 0x05, name: 'COM_CREATE_DB' }],
     ['an undefined byte', hex('30'), { type: 'unknown', command: 0x30 }],
   ])('decodes %s', (_name, payload, expected) => {

@@ -20,7 +20,9 @@ import { PeerClosed } from './packet-reader.js';
 import { MysqlRelay } from './relay.js';
 import { resetMysqlServer } from './server-reset.js';
 import { commandRefusal } from './policy.js';
+import { routeKill } from './kill-statement.js';
 import { MysqlTap } from './tap.js';
+import { AdvertisedThreads } from './thread-ids.js';
 import { connectMysqlUpstream, killQuery, probeGreeting, type MysqlUpstreamSession } from './upstream.js';
 
 const LOGIN_TIMEOUT_MS = 30_000;
@@ -60,7 +62,7 @@ function errFor(reason: SessionEndReason, grant: string): ErrFields | undefined 
 
 export class MysqlEngine {
   private identity: ServerIdentity = DEFAULT_IDENTITY;
-  private connectionIds = 1;
+  private readonly threads = new AdvertisedThreads();
   private readonly servers: ServerPool<MysqlUpstreamSession>;
 
   constructor(private readonly deps: MysqlEngineDeps) {
@@ -89,7 +91,7 @@ export class MysqlEngine {
     const host = clientHost(socket);
     const address = `${host}:${socket.remotePort ?? 0}`;
     const login = AbortSignal.any([AbortSignal.timeout(LOGIN_TIMEOUT_MS), this.deps.shutdown]);
-    const connectionId = this.connectionIds = (this.connectionIds % 0x7fffffff) + 1;
+    const connectionId = this.threads.mint();
     let client: AcceptedClient;
     try {
       client = await greetClient(socket, login, this.identity, this.deps.tls.context, connectionId);
@@ -198,6 +200,8 @@ export class MysqlEngine {
     // Step 7: relay until either side or the grant ends.
     const tap = new MysqlTap(recorder, client.capabilities, client.mariadbCapabilities, 4096);
     const threadId = upstream.greeting.connectionId;
+    // From now until the session ends, a KILL of the greeting's id (from this grant's sessions) reaches this thread.
+    this.threads.bind(client.connectionId, grant.id, threadId);
     // MySQL has no asynchronous messages to send at a boundary, so nothing waits for the gate's release.
     if (deps.holdRepliesForAudit === true) replyGate = new DurableReplyGate(client.socket, upstream.socket, () => {}, () => session.end({ kind: 'audit_unavailable' }));
     const relay = new MysqlRelay(client.socket, upstream.socket, session, tap, {
@@ -214,6 +218,8 @@ export class MysqlEngine {
         if (!client.socket.destroyed) client.socket.write(encodePacket(1, encodeErrPacket(told, client.capabilities)));
         session.end({ kind: 'protocol_error', detail });
       },
+      killRoute: (command, payload, payloadLength) =>
+        routeKill(command, payload, payloadLength, (advertisedId) => this.threads.serverThreadOf(advertisedId, grant.id)),
       cancelInFlight: () => { void killQuery(login, threadId).catch(() => {}); },
       // Only a client that left on its own: every other end (expiry, revocation, shutdown) closes the server too.
       keepUpstream: () => serverKey !== undefined && session.endReason?.kind === 'client_closed' && !deps.shutdown.aborted,
@@ -221,6 +227,8 @@ export class MysqlEngine {
     const expiry = setTimeout(() => session.end({ kind: 'grant_expired' }), Math.max(0, grant.expiresAt.getTime() - Date.now()) + 2_000);
     expiry.unref();
     session.signal.addEventListener('abort', () => {
+      // At once: the server connection may be parked and go to another session while this one closes.
+      this.threads.release(client.connectionId);
       const reason = session.endReason ?? { kind: 'shutdown' };
       if (reason.kind === 'client_closed' || reason.kind === 'upstream_closed') relay.shutdown();
       else relay.close(errFor(reason, grant.id));
@@ -228,13 +236,14 @@ export class MysqlEngine {
     relay.start();
     const park = serverKey === undefined ? undefined : (): void => { void this.servers.park(serverKey, grant.id, upstream); };
     // Returned, not awaited, as above: the login's locals (the lease's password, the client's handshake) go now.
-    return this.untilSessionEnds(session, relay, tap, recorder, expiry, started, park);
+    return this.untilSessionEnds(session, relay, tap, recorder, expiry, started, park, client.connectionId);
   }
 
   /** Step 8, once the relay is done: bookkeeping; the lease ends with the grant (DESIGN §4). */
   private async untilSessionEnds(session: Session, relay: MysqlRelay, tap: MysqlTap, recorder: SessionStatementRecorder,
-    expiry: NodeJS.Timeout, started: number, park: (() => void) | undefined): Promise<void> {
+    expiry: NodeJS.Timeout, started: number, park: (() => void) | undefined, connectionId: number): Promise<void> {
     await relay.done;
+    this.threads.release(connectionId); // already, unless the session ended before its abort listener was in place
     // A server connection the relay handed back is reset and parked before the session's end is counted.
     if (relay.keptUpstream) park?.();
     clearTimeout(expiry);

@@ -50,6 +50,8 @@ export interface AcceptedClient {
   /** Negotiated MariaDB extended capabilities (0 when either side is not MariaDB). */
   readonly mariadbCapabilities: number;
   readonly scramble: Buffer;
+  /** The connection id the greeting advertised (jitgate's own, see thread-ids.ts). */
+  readonly connectionId: number;
 }
 
 function upgrade(socket: Socket, context: SecureContext): Promise<TLSSocket> {
@@ -89,7 +91,7 @@ export async function greetClient(socket: Socket, signal: AbortSignal, identity:
   if (hasFlag(message.capabilities, CapabilityFlag.CLIENT_COMPRESS)) throw new WireFormatError('compression is not supported');
   const mariadbCapabilities = (message.mariadbCapabilities & mariadbOffered) >>> 0;
   const capabilities = ((message.capabilities & offered) & ~CapabilityFlag.CLIENT_SSL) >>> 0;
-  return { socket: current, reader, tls, response: message, capabilities, mariadbCapabilities, scramble };
+  return { socket: current, reader, tls, response: message, capabilities, mariadbCapabilities, scramble, connectionId };
 }
 
 /** The verifiers of a grant that does not exist: derived from the name, so the check costs the same. */

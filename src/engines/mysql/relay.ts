@@ -9,10 +9,11 @@ import { UpstreamListener } from '../../net/upstream-listener.js';
 import { decodeClientCommand, undecodableCommand, type ClientCommand } from '../../../protocols/mysql/client-commands.js';
 import { encodePacket, PacketFramer } from '../../../protocols/mysql/packet-framer.js';
 import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
-import { errorForWireFormat } from '../../../protocols/mysql/server-errors.js';
+import { errorForWireFormat, mysqlError } from '../../../protocols/mysql/server-errors.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
 import type { DurableReplyGate } from '../../session/durable-replies.js';
 import type { Session } from '../../session/session.js';
+import type { KillRoute } from './kill-statement.js';
 import type { MysqlTap } from './tap.js';
 
 const CLOSE_AT_BOUNDARY_TIMEOUT_MS = 1_500;
@@ -24,6 +25,11 @@ const SERVER_RETAIN_BYTES = 16 * 1024;
 export interface MysqlRelayHooks {
   /** undefined to forward the command, or the ERR that answers it instead. */
   refusal(command: ClientCommand): ErrFields | undefined;
+  /**
+   * A command that kills by connection id (kill-statement.ts): undefined to forward it as sent, else the payload the
+   * server gets instead or the ERR that answers it (recorded as the statement's outcome).
+   */
+  killRoute?(command: ClientCommand, payload: Uint8Array, payloadLength: number): KillRoute | undefined;
   /** The session must end (protocol violation, or a refusal that could not be answered in place). */
   onViolation(detail: string, told: ErrFields): void;
   /** KILL QUERY for the command in flight (teardown step 2). */
@@ -51,6 +57,10 @@ export class MysqlRelay {
   private readonly fromClientFramer: PacketFramer;
   private readonly fromServerFramer: PacketFramer;
   private refused: ErrFields | undefined;
+  /** The command `refused` answers, when that answer is its statement's outcome (a KILL of an unknown id). */
+  private answered: ClientCommand | undefined;
+  /** The payload the server gets in place of the client's command (a KILL, rewritten). */
+  private rewritten: Buffer | undefined;
   private packetsInChunk = 0;
   private quitInChunk = false;
   private nextServerSequence = 1;
@@ -82,7 +92,15 @@ export class MysqlRelay {
         this.refused = refusal;
         return;
       }
+      const kill = this.hooks.killRoute?.(command, payload, payloadLength);
+      if (kill?.type === 'answer') {
+        this.refused = kill.err;
+        this.answered = command;
+        return;
+      }
+      if (kill?.type === 'rewrite') this.rewritten = kill.payload;
       this.nextServerSequence = 1;
+      // The audit has the command as the client sent it, also when the server gets it rewritten.
       this.tap.onCommand(command, payload, payloadLength);
     }, { maxPayloadBytes: options.maxPayloadBytes, retainBytes: options.clientRetainBytes, checkSequence: true, firstSequenceId: 0 });
     this.fromServerFramer = new PacketFramer((sequenceId, payload, payloadLength, frameCount) => {
@@ -147,6 +165,8 @@ export class MysqlRelay {
     this.session.bytesIn += chunk.length;
     const startedIdle = this.fromClientFramer.isIdle;
     this.refused = undefined;
+    this.answered = undefined;
+    this.rewritten = undefined;
     this.packetsInChunk = 0;
     this.quitInChunk = false;
     try {
@@ -156,12 +176,23 @@ export class MysqlRelay {
       this.hooks.onViolation(error.message, errorForWireFormat(error));
       return;
     }
+    // Answered or rewritten in place: only a command that arrived alone, which is how MySQL clients send them.
+    const alone = startedIdle && this.packetsInChunk === 1 && this.fromClientFramer.isIdle;
     if (this.refused) {
-      if (startedIdle && this.packetsInChunk === 1 && this.fromClientFramer.isIdle && this.hooks.replyGate?.holding !== true) {
+      if (alone && this.hooks.replyGate?.holding !== true) {
         this.client.write(encodePacket(1, encodeErrPacket(this.refused, this.options.capabilities)));
+        if (this.answered) this.tap.onAnswered(this.answered, this.refused);
       } else {
         this.hooks.onViolation('a refused command arrived with other data', this.refused);
       }
+      return;
+    }
+    if (this.rewritten) {
+      if (!alone) {
+        this.hooks.onViolation('a KILL by connection id arrived with other data', mysqlError.notSupported('A KILL by connection id sent with other commands'));
+        return;
+      }
+      this.forward(encodePacket(0, this.rewritten));
       return;
     }
     if (this.quitInChunk) {
@@ -174,7 +205,11 @@ export class MysqlRelay {
       }
       this.upstreamEnded = true;
     }
-    if (!this.upstream.write(chunk)) {
+    this.forward(chunk);
+  }
+
+  private forward(bytes: Buffer): void {
+    if (!this.upstream.write(bytes)) {
       this.client.pause();
       this.upstream.once('drain', () => { if (this.closing === undefined) this.client.resume(); });
     }

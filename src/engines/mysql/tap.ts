@@ -2,6 +2,7 @@
 // MySQL is strictly one command, one response, so a single ResultReader follows the server; the tap remembers
 // COM_STMT_PREPARE text by statement id and joins decoded COM_STMT_EXECUTE parameters (and long data) to it.
 import type { ClientCommand } from '../../../protocols/mysql/client-commands.js';
+import type { ErrFields } from '../../../protocols/mysql/server-results.js';
 import { CapabilityFlag, hasFlag, SetOption } from '../../../protocols/mysql/constants.js';
 import { responseKindFor, ResultReader, type ResultEvent } from '../../../protocols/mysql/result-reader.js';
 import { decodeComStmtExecute, paramAuditText, type ComStmtExecute, type ParamType } from '../../../protocols/mysql/stmt-execute.js';
@@ -146,6 +147,12 @@ export class MysqlTap {
     const event = this.reader.push(payload, payloadLength);
     if (event) this.onResult(event);
     if (this.reader.done) this.current = undefined;
+  }
+
+  /** jitgate answered the command itself with `err` (the server never saw it): a statement's outcome all the same. */
+  onAnswered(command: ClientCommand, err: ErrFields): void {
+    if (command.type !== 'query') return;
+    this.record(new InFlight('query', [command.sql]), { error: { code: String(err.errno), message: err.message } });
   }
 
   /** The session is ending: a command still waiting for its answer is recorded with `error`. */
