@@ -1,13 +1,16 @@
-// Issue 6, acceptance 4 (DESIGN §4): a grant's end reaches its MySQL sessions. At expiry an idle mariadb CLI session
-// is closed, a running SELECT SLEEP(600) is killed (KILL QUERY upstream) and answered with ERR 1927 naming the grant,
-// and the lease user is gone from mysql.user and the processlist soon after; an API revoke does the same with
-// "… was revoked". Times are measured from the grant's expiresAt (or the revoke call) and printed.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// Issue 6, acceptance 4 (DESIGN §4): a grant's end reaches its MySQL sessions. At expiry a running SELECT SLEEP(600)
+// is killed (KILL QUERY upstream) and answered with ERR 1927 naming the grant; idle sessions (the mariadb CLI waiting
+// on its stdin, a mysql2 connection) get the same ERR unsolicited before the close (issue 19 defect 11c), which the
+// CLI reports for its next statement and mysql2 as the connection's 'error'; the lease user is gone from mysql.user
+// and the processlist soon after. An API revoke does the same with "… was revoked". Times are measured from the
+// grant's expiresAt (or the revoke call) and printed.
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import mysqlCallback from 'mysql2';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiAs } from '../support/api-client.js';
 import { trailHead, waitForEvent } from '../support/mysql-audit-events.js';
+import { mariadbCliProcess } from '../support/mysql-scenarios/cli.js';
 import { connectionOptions, rowsOf, serverErrorOf, type ServerError } from '../support/mysql-scenarios/connect.js';
 import { createJitgateMysqlTarget, type MysqlTarget } from '../support/mysql-target.js';
 import { mysqlAdminUrl } from '../support/databases.js';
@@ -21,10 +24,9 @@ interface Timed<T> {
 
 const timed = <T>(promise: Promise<T>): Promise<Timed<T>> => promise.then((value) => ({ value, at: Date.now() }));
 
-/** The mariadb CLI logged in and idle: stdin stays open, so it sits connected waiting for input. */
+/** The mariadb CLI logged in and idle: stdin stays open (a pipe), so it sits connected waiting for input. */
 function idleCli(target: MysqlTarget, user: string, password: string): ChildProcessWithoutNullStreams & { result: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn('mariadb', ['--no-defaults', `--host=${target.host}`, `--port=${target.port}`, `--user=${user}`,
-    `--password=${password}`, '--protocol=TCP', '--batch', target.database], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = mariadbCliProcess({ ...target, user }, ['--batch'], password);
   const stderr: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   child.stdout.resume();
@@ -68,7 +70,7 @@ describe('MySQL sessions at grant expiry and revocation', () => {
     await jitgate?.cleanup();
   });
 
-  it(`at expiry (ttl ${TTL}): the idle CLI is closed, SLEEP(600) gets ERR 1927 naming the grant, the lease user is gone`, { timeout: 30_000 }, async () => {
+  it(`at expiry (ttl ${TTL}): SLEEP(600) and the idle CLI and mysql2 connection get ERR 1927 naming the grant, the lease user is gone`, { timeout: 30_000 }, async () => {
     const { jitgate: instance, handle, target } = setup();
     const grant = await instance.instance.grant('clients-mysql', 'readwrite', TTL);
     const expiresAt = Date.parse(grant.expiresAt);
@@ -76,6 +78,10 @@ describe('MySQL sessions at grant expiry and revocation', () => {
     const cli = idleCli(target, grant.id, grant.token);
     const sleeper = await mysql.createConnection(connectionOptions(target, { user: grant.id, password: grant.token }));
     sleeper.on('error', () => undefined);
+    // An application's idle pooled connection: mysql2 reports an unsolicited ERR as the connection's 'error'.
+    const idle = await mysql.createConnection(connectionOptions(target, { user: grant.id, password: grant.token }));
+    const idleError = new Promise<Error & { code?: unknown; fatal?: unknown }>((resolve) => idle.on('error', resolve));
+    await idle.query('select 1');
     const [whoami] = await sleeper.query('select current_user() as user');
     const leaseUser = await leaseUserOf(grant.id);
     expect(String(rowsOf(whoami)[0]?.user)).toMatch(new RegExp(`^${leaseUser}@`));
@@ -99,24 +105,31 @@ describe('MySQL sessions at grant expiry and revocation', () => {
     expect(cliEnded.reason).toBe('grant_expired');
     expect(goneAfterMs).toBeLessThan(3_000);
 
-    // The CLI finds its connection closed when it next sends (and cannot log in again: the grant is over).
+    // The CLI, idle at expiry, was told why before the close: its next statement reports jitgate's ERR 1927.
     cli.stdin.end('select 1;\n');
     const cliResult = await cli.result;
+    console.log(`[mysql expiry] the idle CLI's next statement: ${cliResult.stderr.trim().split('\n').at(-1) ?? ''}`);
     expect(cliResult.code).not.toBe(0);
-    expect(cliResult.stderr).toMatch(/ERROR (2006|2013|1045)/);
+    expect(cliResult.stderr).toMatch(new RegExp(`^ERROR 1927 \\(70100\\)(?: at line 1)?: Connection was killed: grant ${grant.id} expired$`, 'm'));
+
+    // The idle mysql2 connection was told why before the close, and is unusable after it.
+    expect(await idleError).toMatchObject({ code: 1927, fatal: true, message: `Connection was killed: grant ${grant.id} expired` });
+    expect((await serverErrorOf(idle.query('select 2'))).message).toMatch(/closed state/);
+    idle.destroy();
+
     expect(await waitForEvent(handle, after, (event) => event.type === 'credential.revoked' && event.grant === grant.id))
       .toMatchObject({ verified: true, username: leaseUser });
   });
 
-  it('an API revoke ends a live session: the running statement gets ERR 1927 "… was revoked", the idle one is closed', async () => {
+  it('an API revoke ends a live session: the running statement gets ERR 1927 "… was revoked", the idle one gets it too, then the close', async () => {
     const { jitgate: instance, handle, target } = setup();
     const grant = await instance.instance.grant('clients-mysql', 'readwrite', '1h');
     const options = connectionOptions(target, { user: grant.id, password: grant.token });
     const busy = await mysql.createConnection(options);
     busy.on('error', () => undefined);
     const idle = mysqlCallback.createConnection(options);
-    const idleClosed = new Promise<string>((resolve) => {
-      idle.on('error', (error: Error & { code?: string }) => resolve(error.code ?? error.message));
+    const idleClosed = new Promise<unknown>((resolve) => {
+      idle.on('error', (error: Error & { code?: unknown }) => resolve(error.code ?? error.message));
       idle.on('end', () => resolve('end'));
     });
     await idle.promise().query('select 1');
@@ -127,7 +140,7 @@ describe('MySQL sessions at grant expiry and revocation', () => {
     const revokedAt = Date.now();
     expect((await apiAs(handle.apiUrl, 'admin').post(`/v1/grants/${grant.id}/revoke`)).status).toBe(200);
     const error = await running;
-    expect(await idleClosed).toBeDefined();
+    expect(await idleClosed).toBe(1927); // told before the close: ERR 1927 as the idle connection's 'error'
     const goneAt = await gone;
     console.log(`[mysql expiry] revoke: SLEEP(600) answered ${error.at - revokedAt} ms after the API call: ${error.value.errno ?? '?'} `
       + `${error.value.message}; lease user gone ${goneAt - revokedAt} ms after it`);

@@ -46,7 +46,10 @@ function clientHost(socket: Socket): string {
   return socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
 }
 
-/** DESIGN §4 step 3: what a client with a pending command is told when its session ends. */
+/**
+ * DESIGN §4 step 3: what the client is told when its session ends — as the answer to its pending command, or, idle,
+ * as an unsolicited ERR (relay.ts `finish`).
+ */
 function errFor(reason: SessionEndReason, grant: string): ErrFields | undefined {
   switch (reason.kind) {
     case 'grant_expired': return mysqlError.grantExpired(grant);
@@ -54,7 +57,8 @@ function errFor(reason: SessionEndReason, grant: string): ErrFields | undefined 
     case 'ended_by_admin': return mysqlError.grantRevoked(grant);
     case 'shutdown': return mysqlError.connectionKilled('jitgate is shutting down');
     case 'audit_unavailable': return mysqlError.auditUnavailable();
-    case 'protocol_error': return mysqlError.malformedPacket();
+    // The relay told the client when it found the violation (onViolation): one ERR, not two.
+    case 'protocol_error': return undefined;
     case 'client_closed':
     case 'upstream_closed': return undefined;
   }

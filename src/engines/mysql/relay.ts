@@ -139,7 +139,7 @@ export class MysqlRelay {
 
   /**
    * Teardown steps 1–4: stop reading the client, kill what runs, answer a pending command with `told` at the next
-   * server packet boundary (an idle client is just closed), then close both sockets.
+   * server packet boundary (an idle client gets it unsolicited, see `finish`), then close both sockets.
    */
   close(told: ErrFields | undefined): void {
     if (this.closing !== undefined || this.finished) return;
@@ -245,8 +245,14 @@ export class MysqlRelay {
     this.hooks.replyGate?.open();
     if (this.closeTimer) clearTimeout(this.closeTimer);
     const told = this.closing;
-    if (told && this.tap.busy && this.fromServerFramer.isIdle && !this.client.destroyed) {
+    const atBoundary = this.fromServerFramer.isIdle && !this.client.destroyed;
+    if (told && atBoundary && this.tap.busy) {
       this.client.end(encodePacket(this.nextServerSequence, encodeErrPacket(told, this.options.capabilities)));
+    } else if (told && atBoundary && this.fromClientFramer.isIdle) {
+      // Idle: the ERR as MySQL 8.0.24+ sends ER_CLIENT_INTERACTION_TIMEOUT before closing an idle connection — with
+      // sequence id 0, where a command's answer would start. libmariadb reads it as the next statement's error and
+      // mysql2 as the connection's 'error' (docs/decisions.md §24).
+      this.client.end(encodePacket(0, encodeErrPacket(told, this.options.capabilities)));
     } else {
       this.client.end();
     }
