@@ -251,7 +251,7 @@ export class MysqlRelay {
     } else if (told && atBoundary && this.fromClientFramer.isIdle) {
       // Idle: the ERR as MySQL 8.0.24+ sends ER_CLIENT_INTERACTION_TIMEOUT before closing an idle connection — with
       // sequence id 0, where a command's answer would start. libmariadb reads it as the next statement's error and
-      // mysql2 as the connection's 'error' (docs/decisions.md §24).
+      // mysql2 as the connection's 'error' (docs/decisions.md §26).
       this.client.end(encodePacket(0, encodeErrPacket(told, this.options.capabilities)));
     } else {
       this.client.end();
