@@ -1,8 +1,9 @@
 // What applications do with mysql2 that the other scenarios do not (issue 19 defects 10b, 10c): pass values to a
 // statement without placeholders, and cancel a running query with KILL QUERY <threadId> from a second connection —
-// by hand (a GUI's cancel button), after mysql2's own query `timeout` (as knex's `.timeout(ms, { cancel: true })`
-// does), or by COM_PROCESS_KILL. Each scenario runs direct and through jitgate with the same assertions: through
-// jitgate `threadId` is the id jitgate advertised, and the KILL must still reach the right server thread.
+// by hand (a GUI's cancel button) or after mysql2's own query `timeout`, which only stops waiting (mysql2 3.x sends no
+// KILL itself), as knex's `.timeout(ms, { cancel: true })` does. Each scenario runs direct and through jitgate with
+// the same assertions: through jitgate `threadId` is the id jitgate advertised, and the KILL must still reach the
+// right server thread (COM_PROCESS_KILL and other grants' ids: test/integration/mysql-kill.test.ts).
 import type mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import type { MysqlTarget } from '../mysql-target.js';
