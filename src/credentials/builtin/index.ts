@@ -72,7 +72,7 @@ export class BuiltinBroker implements Broker {
     const { resource, role, grantId } = request;
     const roleConfig = resource.roles[role];
     if (roleConfig === undefined) throw new BuiltinBrokerError('issue', resource.name, `has no role "${role}"`);
-    const problems = validateRole(resource.name, resource.protocol, role, roleConfig);
+    const problems = validateRole(resource, role, roleConfig);
     if (problems.length > 0) throw new BuiltinBrokerError('issue', resource.name, `role "${role}" has bad templates: ${problems.map((problem) => problem.message).join('; ')}`);
     const username = leaseUsername(resource.protocol, role, grantId);
     const password = generatePassword();
