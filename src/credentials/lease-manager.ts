@@ -103,15 +103,48 @@ export class LeaseManager {
     this.cancelRelease(grant.id);
     const live = this.live.get(grant.id);
     if (live !== undefined) return Promise.resolve(live);
-    let issuing = this.issuing.get(grant.id);
-    if (issuing === undefined) {
-      const started: Promise<Lease> = this.issue(grant.id).finally(() => {
-        if (this.issuing.get(grant.id) === started) this.issuing.delete(grant.id);
-      });
-      this.issuing.set(grant.id, started);
-      issuing = started;
+    return this.issuing.get(grant.id) ?? this.startIssue(grant.id);
+  }
+
+  /**
+   * The database refused `rejected` at the upstream login: its user was dropped (or its password changed) behind
+   * jitgate's back, and the cached lease would fail every login until the grant ends. Replaces it once under the
+   * same one-issue-per-grant lock as acquire (DESIGN §10), with an `alert`: logins racing on the same rejection share
+   * the replacement, and one whose lease was already replaced gets the replacement without a new issue. The old lease
+   * is revoked (verified gone) before the new user of the same name is created.
+   */
+  reissue(grant: Grant, rejected: Lease): Promise<Lease> {
+    try {
+      this.requireOpen();
+      this.requireUsable(grant);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return issuing;
+    const live = this.live.get(grant.id);
+    // The password identifies an issue: a renewed lease keeps it, a replacement has its own.
+    if (live !== undefined && live.password !== rejected.password) return Promise.resolve(live);
+    const issuing = this.issuing.get(grant.id);
+    if (issuing !== undefined) return issuing;
+    if (live === undefined) return this.acquire(grant); // revoked meanwhile (on_disconnect grace): issued as at first use
+    this.live.delete(grant.id);
+    this.endWatch.forget(grant.id);
+    this.options.logger.warn({ grant: grant.id, resource: rejected.resource, username: rejected.username },
+      'the database refused the lease user at login; issuing a new one');
+    this.options.audit.emit({
+      type: 'alert', severity: 'warning', grant: grant.id,
+      message: `the database of resource "${rejected.resource}" refused user "${rejected.username}" of grant ${grant.id} at login `
+        + '(dropped or changed outside jitgate?); issuing a new database user',
+    }).catch((error: unknown) => this.options.logger.error({ err: error, grant: grant.id }, 'cannot record the re-issue alert'));
+    return this.startIssue(grant.id);
+  }
+
+  /** The grant's one in-flight issue, registered before its first await so concurrent callers find it. */
+  private startIssue(grantId: GrantId): Promise<Lease> {
+    const started: Promise<Lease> = this.issue(grantId).finally(() => {
+      if (this.issuing.get(grantId) === started) this.issuing.delete(grantId);
+    });
+    this.issuing.set(grantId, started);
+    return started;
   }
 
   /** After the grant's end moved (extension): moves the user's end to match. */

@@ -138,6 +138,51 @@ describe('acquire', () => {
   });
 });
 
+describe('reissue (the database refused the lease user at login)', () => {
+  it('replaces the lease once for concurrent logins, alerts once, and revokes the old user first', async () => {
+    const leases = manager();
+    const grant = await openGrant();
+    const first = await leases.acquire(grant);
+    broker.users.delete(`orders-pg/${first.username}`); // DROP ROLE by hand, behind jitgate's back
+    broker.issueDelayMs = 30;
+    const replaced = await Promise.all([leases.reissue(grant, first), leases.reissue(grant, first), leases.reissue(grant, first)]);
+    expect(new Set(replaced).size).toBe(1);
+    const second = replaced[0];
+    expect(second?.password).not.toBe(first.password);
+    expect(second?.username).toBe(first.username); // the name derives from the grant
+    expect(broker.calls.issue).toBe(2);
+    expect(broker.hasUser('orders-pg', first.username)).toBe(true);
+    expect(await leases.acquire(grant)).toBe(second);
+    const alerts = audit.ofType('alert');
+    expect(alerts).toEqual([expect.objectContaining({ severity: 'warning', grant: grant.id,
+      message: expect.stringMatching(new RegExp(`resource "orders-pg" refused user "${first.username}" of grant ${grant.id}`)) })]);
+    expect(JSON.stringify(audit.events)).not.toContain(first.password.reveal());
+    expect(audit.ofType('credential.revoked')).toEqual([expect.objectContaining({ username: first.username, verified: true })]);
+    expect(await store.listLeases({ grantId: grant.id })).toEqual([expect.objectContaining({ state: 'active' })]);
+  });
+
+  it('hands a login whose lease was already replaced the replacement, without issuing again', async () => {
+    const leases = manager();
+    const grant = await openGrant();
+    const first = await leases.acquire(grant);
+    const second = await leases.reissue(grant, first);
+    expect(await leases.reissue(grant, first)).toBe(second);
+    expect(broker.calls.issue).toBe(2);
+    const third = await leases.reissue(grant, second); // dropped again later: replaced again, once
+    expect(third.password).not.toBe(second.password);
+    expect(broker.calls.issue).toBe(3);
+    expect(audit.ofType('alert')).toHaveLength(2);
+  });
+
+  it('refuses an ended grant, as acquire does', async () => {
+    const leases = manager();
+    const grant = await openGrant();
+    const first = await leases.acquire(grant);
+    await expect(leases.reissue({ ...grant, state: 'ended', endReason: 'revoked' }, first)).rejects.toBeInstanceOf(LeaseError);
+    expect(broker.calls.issue).toBe(1);
+  });
+});
+
 describe('revocation', () => {
   it('revokes at grant end, verifies, records; a second call finds nothing to do', async () => {
     const leases = manager();
