@@ -28,6 +28,8 @@ export interface LeaseManagerOptions {
   /** The broker for a resource's `broker:` kind; undefined when that kind is not configured. */
   readonly brokers: (kind: BrokerKind) => Broker | undefined;
   readonly resources: readonly ResourceConfig[];
+  /** This deployment's id (Store.claimDeploymentId): the start sweep takes only users carrying its mark. */
+  readonly deployment: string;
   /** Added to the grant's end to give the user's own end (VALID UNTIL, Vault TTL). Default 60 s. */
   readonly leaseMarginMs?: number;
   readonly now?: () => Date;
@@ -83,7 +85,7 @@ export class LeaseManager {
     }
     this.startSweep = new StartSweep({
       store: options.store, audit: options.audit, logger: options.logger, resources: options.resources,
-      brokers: options.brokers, revoker: this.revoker, now: this.now, policy, random,
+      brokers: options.brokers, revoker: this.revoker, now: this.now, policy, random, deployment: options.deployment,
       inUse: (grantId, username) => this.issuing.has(grantId) || this.live.get(grantId)?.username === username,
       secretsOf: (resource) => this.secretsOf(resource),
     });

@@ -9,6 +9,7 @@ import {
   builtinLeaseId, generatePassword, grantSuffixOfUsername, leaseUsername, PASSWORD_ALPHABET,
 } from '../../src/credentials/builtin/lease-user.js';
 import { ceilToSecond, formatExpiration, renderStatements, validateRoleTemplates } from '../../src/credentials/builtin/templates.js';
+import { parseManagedUsername } from '../../src/credentials/managed-users.js';
 
 const GRANT = 'g_abcdefghijklmnopqrst' as GrantId;
 const PASSWORD = 'Pw0123456789abcdefghijklmnopqrsT';
@@ -125,41 +126,52 @@ describe('expiration', () => {
 });
 
 describe('lease user names', () => {
-  it('is jg_<role>_<grant suffix>', () => {
-    expect(leaseUsername('postgres', 'readonly', GRANT)).toBe('jg_readonly_abcdefghijklmnopqrst');
-    expect(leaseUsername('mysql', 'ro', GRANT)).toBe('jg_ro_abcdefghijklmnopqrst');
-    expect(builtinLeaseId('orders-pg', 'jg_readonly_abcdefghijklmnopqrst')).toBe('builtin/orders-pg/jg_readonly_abcdefghijklmnopqrst');
+  const MARK = '4q7zk';
+
+  it('is jg_<deployment mark>_<role>_<grant suffix>', () => {
+    expect(leaseUsername('postgres', 'readonly', GRANT, MARK)).toBe('jg_4q7zk_readonly_abcdefghijklmnopqrst');
+    expect(leaseUsername('mysql', 'ro', GRANT, MARK)).toBe('jg_4q7zk_ro_abcdefghijklmnopqrst');
+    expect(builtinLeaseId('orders-pg', 'jg_4q7zk_readonly_abcdefghijklmnopqrst')).toBe('builtin/orders-pg/jg_4q7zk_readonly_abcdefghijklmnopqrst');
+    expect(() => leaseUsername('postgres', 'readonly', GRANT, 'q7zk4')).toThrow('not a deployment mark'); // a mark starts with a digit
   });
 
-  it('cuts the role so a MySQL name is exactly 32 characters, and keeps PostgreSQL names within 63', () => {
-    const mysql = leaseUsername('mysql', 'reporting_team_x', GRANT);
-    expect(mysql).toBe('jg_reportin_abcdefghijklmnopqrst');
+  it('cuts the role so a MySQL name is at most 32 characters (2 of them the role\'s), and keeps PostgreSQL names within 63', () => {
+    const mysql = leaseUsername('mysql', 'reporting_team_x', GRANT, MARK);
+    expect(mysql).toBe('jg_4q7zk_re_abcdefghijklmnopqrst');
     expect(mysql).toHaveLength(32);
-    const pg = leaseUsername('postgres', 'reporting_team_x', GRANT);
-    expect(pg).toBe('jg_reporting_team_x_abcdefghijklmnopqrst');
-    expect(Buffer.byteLength(leaseUsername('postgres', 'r'.repeat(80), GRANT))).toBe(63);
+    expect(leaseUsername('mysql', 'readwrite', GRANT, MARK)).toHaveLength(32); // jg_readwrite_<20> was 33 (issue 19)
+    // Every role the config allows (16 characters at most) fits whole on PostgreSQL.
+    const pg = leaseUsername('postgres', 'reporting_team_x', GRANT, MARK);
+    expect(pg).toBe('jg_4q7zk_reporting_team_x_abcdefghijklmnopqrst');
+    expect(Buffer.byteLength(leaseUsername('postgres', 'r'.repeat(80), GRANT, MARK))).toBe(63);
   });
 
-  it('maps a user name back to its grant, for every role shape', () => {
+  it('maps a user name back to its grant, role and mark, for every role shape, and reads names from before marks', () => {
     for (const role of ['readonly', 'read_only', 'a', 'reporting_team_x', 'x_']) {
       for (const protocol of ['postgres', 'mysql'] as const) {
         const grantId = newGrantId();
-        const suffix = grantSuffixOfUsername(leaseUsername(protocol, role, grantId));
+        const name = leaseUsername(protocol, role, grantId, MARK);
+        const suffix = grantSuffixOfUsername(name);
         expect(suffix).toBe(grantSuffix(grantId));
         expect(`g_${suffix}`).toBe(grantId);
+        expect(parseManagedUsername(name)).toEqual({ grantId, role: protocol === 'mysql' ? role.slice(0, 2) : role, mark: MARK });
       }
     }
+    expect(parseManagedUsername('jg_readonly_abcdefghijklmnopqrst')).toEqual({ grantId: GRANT, role: 'readonly', mark: undefined });
+    // A legacy role starting with five base32 letters is not read as a mark: marks start with a digit, roles with a letter.
+    expect(parseManagedUsername('jg_admin_rw_abcdefghijklmnopqrst')).toEqual({ grantId: GRANT, role: 'admin_rw', mark: undefined });
   });
 
   it('finds no grant in names jitgate did not make', () => {
     for (const name of ['postgres', 'jg_', 'jg_readonly', 'jg_readonly_abcdefghijklmnopqrs', 'jg_readonly_abcdefghijklmnopqrstu',
-      'jg_readonly_ABCDEFGHIJKLMNOPQRST', 'jg_readonly_abcdefghijklmnopqrs1', 'xg_readonly_abcdefghijklmnopqrst', 'jg_read-only_abcdefghijklmnopqrst']) {
+      'jg_readonly_ABCDEFGHIJKLMNOPQRST', 'jg_readonly_abcdefghijklmnopqrs1', 'xg_readonly_abcdefghijklmnopqrst', 'jg_read-only_abcdefghijklmnopqrst',
+      'jg_4q7zk_readonly_ABCDEFGHIJKLMNOPQRST', 'jg_4q7z_readonly_abcdefghijklmnopqrst', 'jg_4q7zkreadonly_abcdefghijklmnopqrst']) {
       expect(grantSuffixOfUsername(name), name).toBeUndefined();
     }
   });
 
   it('refuses a role that could not be part of a name', () => {
-    expect(() => leaseUsername('postgres', 'Read"Only', GRANT)).toThrow('cannot be part of a database user name');
+    expect(() => leaseUsername('postgres', 'Read"Only', GRANT, MARK)).toThrow('cannot be part of a database user name');
   });
 });
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/access/grant.js';
 import { newGrantId } from '../../src/access/ids.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { deploymentMark } from '../../src/credentials/deployment.js';
 import { LeaseError } from '../../src/credentials/errors.js';
 import { LeaseManager, type LeaseManagerOptions } from '../../src/credentials/lease-manager.js';
 import { createLogger } from '../../src/log.js';
@@ -34,6 +35,8 @@ resources:
 `, { env: {} });
 
 const FAST_RETRY = { initialDelayMs: 20, maxDelayMs: 40 };
+const DEPLOYMENT = '4q7zkabcdefghijklmno';
+const MARK = deploymentMark(DEPLOYMENT);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
@@ -51,7 +54,8 @@ const managers: LeaseManager[] = [];
 
 function manager(overrides: Partial<LeaseManagerOptions> = {}): LeaseManager {
   const made = new LeaseManager({
-    store, audit, logger: createLogger('silent'), brokers: () => broker, resources: config.resources, retry: FAST_RETRY, ...overrides,
+    store, audit, logger: createLogger('silent'), brokers: () => broker, resources: config.resources, retry: FAST_RETRY, deployment: DEPLOYMENT,
+    ...overrides,
   });
   managers.push(made);
   return made;
@@ -65,7 +69,7 @@ async function openGrant(overrides: Partial<Grant> = {}): Promise<Grant> {
 
 beforeEach(async () => {
   store = await openStore('sqlite::memory:');
-  broker = new FakeBroker();
+  broker = new FakeBroker(MARK);
   audit = new RecordingAuditLog();
 });
 
@@ -281,24 +285,25 @@ describe('teardown on_disconnect', () => {
 });
 
 describe('start sweep', () => {
-  it('revokes stored leases and unrecorded users, keeps users in use, leaves foreign names alone', async () => {
+  it('revokes stored leases and unrecorded users of this deployment, keeps users in use, leaves foreign names alone', async () => {
     const ended = await openGrant({ state: 'ended', endReason: 'expired', endedAt: new Date() });
     const open = await openGrant();
     const live = await openGrant();
+    // Stored leases with names from before deployment marks (jg_readonly_<suffix>): this store's own, so revoked.
     const endedLease = makeLease(ended.id);
     const openLease = makeLease(open.id, { state: 'revoking', attempts: 7, lastError: 'earlier' });
     for (const lease of [endedLease, openLease]) {
       await store.insertLease(lease);
       broker.addUser('orders-pg', lease.username);
     }
-    const orphan = `jg_readonly_${newGrantId().slice(2)}`; // grant unknown to this store
+    const orphan = `jg_${MARK}_readonly_${newGrantId().slice(2)}`; // ours, grant unknown to this store
     broker.addUser('orders-pg', orphan);
     broker.addUser('lazy-pg', 'jg_dba_tools');
     const leases = manager();
     const inUse = await leases.acquire(live);
 
     const report = await leases.sweep();
-    expect(report).toMatchObject({ leases: 2, orphans: 1, unreachable: [] });
+    expect(report).toMatchObject({ leases: 2, orphans: 1, foreign: 0, unreachable: [] });
     expect(report.outcomes).toEqual(['revoked', 'revoked', 'revoked']);
     expect([...broker.users.keys()].sort()).toEqual(['lazy-pg/jg_dba_tools', `orders-pg/${inUse.username}`]);
     const stored = await store.listLeases();
@@ -308,8 +313,21 @@ describe('start sweep', () => {
     expect(audit.ofType('alert')).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/1 jitgate user/) })]);
   });
 
+  it('never revokes another deployment\'s users, nor unrecorded users named before marks, and does not alert about them', async () => {
+    const otherDeployment = `jg_5abcd_readonly_${newGrantId().slice(2)}`; // a live user of staging, seen by production
+    const otherOnMysqlShape = `jg_7zzzz_re_${newGrantId().slice(2)}`;
+    const legacy = `jg_readonly_${newGrantId().slice(2)}`; // an earlier jitgate's, and no record of it here
+    for (const username of [otherDeployment, otherOnMysqlShape, legacy]) broker.addUser('orders-pg', username, 1);
+    const report = await manager().sweep();
+    expect(report).toMatchObject({ leases: 0, orphans: 0, foreign: 3, unreachable: [] });
+    expect(broker.calls.revoke).toBe(0);
+    expect([...broker.users.keys()].sort()).toEqual([otherDeployment, otherOnMysqlShape, legacy].map((name) => `orders-pg/${name}`).sort());
+    expect(await store.listLeases()).toEqual([]);
+    expect(audit.ofType('alert')).toEqual([]);
+  });
+
   it('lists a resource that is down again later, without holding up the first pass', async () => {
-    broker.addUser('orders-pg', `jg_readonly_${newGrantId().slice(2)}`);
+    broker.addUser('orders-pg', `jg_${MARK}_readonly_${newGrantId().slice(2)}`);
     broker.down = true;
     const leases = manager();
     const report = await leases.sweep();
