@@ -149,7 +149,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'jitgate-leases-'));
   const yaml = leaseConfigYaml({
     dataDir,
-    // The sweep stays off: other suites create jg_ users on the same servers at the same time.
+    // The sweep stays off: these tests count revocation events, and the sweep's are not theirs.
     sweepOnStart: false,
     resources: [
       { name: postgres.resource, protocol: 'postgres', adminUrl: pgDb.url },
