@@ -96,12 +96,8 @@ export class LeaseManager {
    * The lease is in the store and `credential.issued` in the audit trail before it is returned.
    */
   acquire(grant: Grant): Promise<Lease> {
-    try {
-      this.requireOpen();
-      this.requireUsable(grant);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    const refused = this.refusal(grant);
+    if (refused !== undefined) return refused;
     this.cancelRelease(grant.id);
     const live = this.live.get(grant.id);
     if (live !== undefined) return Promise.resolve(live);
@@ -109,19 +105,14 @@ export class LeaseManager {
   }
 
   /**
-   * The database refused `rejected` at the upstream login: its user was dropped (or its password changed) behind
-   * jitgate's back, and the cached lease would fail every login until the grant ends. Replaces it once under the
-   * same one-issue-per-grant lock as acquire (DESIGN §10), with an `alert`: logins racing on the same rejection share
-   * the replacement, and one whose lease was already replaced gets the replacement without a new issue. The old lease
-   * is revoked (verified gone) before the new user of the same name is created.
+   * The database refused `rejected` at the upstream login (its user was dropped or changed behind jitgate's back), so
+   * the cached lease would fail every login until the grant ends. Replaces it once, under acquire's one-issue-per-grant
+   * lock (DESIGN §10), with an `alert`; logins racing on the rejection share the replacement, and one whose lease was
+   * already replaced gets it without a new issue. The old lease is verified gone before its name is created again.
    */
   reissue(grant: Grant, rejected: Lease): Promise<Lease> {
-    try {
-      this.requireOpen();
-      this.requireUsable(grant);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    const refused = this.refusal(grant);
+    if (refused !== undefined) return refused;
     const live = this.live.get(grant.id);
     // The password identifies an issue: a renewed lease keeps it, a replacement has its own.
     if (live !== undefined && live.password !== rejected.password) return Promise.resolve(live);
@@ -290,6 +281,17 @@ export class LeaseManager {
     const outcomes = await Promise.all(earlier.values());
     if (outcomes.some((outcome) => outcome !== 'revoked')) {
       throw new LeaseError('previous_lease_pending', `an earlier database user of ${grantId} is still being revoked; try again shortly`);
+    }
+  }
+
+  /** acquire/reissue refuse with a rejected promise, never a throw: callers await either way. */
+  private refusal(grant: Grant): Promise<never> | undefined {
+    try {
+      this.requireOpen();
+      this.requireUsable(grant);
+      return undefined;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 

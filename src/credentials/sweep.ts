@@ -51,8 +51,8 @@ interface ResourceSweep {
   readonly foreign: number;
 }
 
-/** What the sweep decided about one user on a resource. */
-type UserVerdict = { readonly revocation: Promise<RevocationOutcome> } | 'accounted' | 'foreign';
+/** What the sweep decided about one user on a resource: revoke it, keep it (ours, accounted for), or not ours. */
+type UserVerdict = { readonly revocation: Promise<RevocationOutcome> } | 'kept' | 'foreign';
 
 export const leaseRefOf = (lease: LeaseRecord): LeaseRef => ({
   leaseId: lease.leaseId, broker: lease.broker, grantId: lease.grantId, resource: lease.resource, role: lease.role,
@@ -124,7 +124,7 @@ export class StartSweep {
       for (const username of users) {
         const verdict = await this.judge(resource, broker.kind, username);
         if (verdict === 'foreign') foreign += 1;
-        else if (verdict !== 'accounted') started.push(verdict.revocation);
+        else if (verdict !== 'kept') started.push(verdict.revocation);
       }
       if (started.length > 0) {
         this.emit({
@@ -146,23 +146,25 @@ export class StartSweep {
     if (parsed === undefined) {
       // The broker would refuse it too: only names it could have made are ever revoked.
       this.options.logger.warn({ resource: resource.name, username }, 'start sweep: user has the jitgate prefix but no grant suffix; left alone');
-      return 'accounted';
+      return 'kept';
     }
     if (parsed.mark !== this.mark) {
       // Another deployment's user on a shared server, or one named before marks that this store has no live record of
       // (a record would have been revoked above). Never this sweep's to take: an outage for the other deployment.
-      this.options.logger[parsed.mark === undefined ? 'info' : 'debug']({ resource: resource.name, username, mark: parsed.mark ?? null },
-        parsed.mark === undefined ? 'start sweep: jitgate user named before deployment marks, not in this store; left alone'
-          : 'start sweep: another deployment\'s user; left alone');
+      if (parsed.mark === undefined) {
+        this.options.logger.info({ resource: resource.name, username }, 'start sweep: jitgate user named before deployment marks, not in this store; left alone');
+      } else {
+        this.options.logger.debug({ resource: resource.name, username, mark: parsed.mark }, 'start sweep: another deployment\'s user; left alone');
+      }
       return 'foreign';
     }
     const { grantId } = parsed;
     const [grant, records] = await Promise.all([this.options.store.getGrant(grantId), this.options.store.listLeases({ grantId })]);
     // A row that is not `revoked` accounts for the user: in use (here or by another instance) or already being revoked.
-    if (records.some((lease) => lease.resource === resource.name && lease.username === username && lease.state !== 'revoked')) return 'accounted';
+    if (records.some((lease) => lease.resource === resource.name && lease.username === username && lease.state !== 'revoked')) return 'kept';
     // Checked after the reads, with no await until revoke() registers the revocation, so a concurrent acquire either
     // shows up here or waits for this revocation before it creates the same name.
-    if (this.options.inUse(grantId, username) || this.options.revoker.isPendingUser(resource.name, username)) return 'accounted';
+    if (this.options.inUse(grantId, username) || this.options.revoker.isPendingUser(resource.name, username)) return 'kept';
     this.options.logger.warn({ resource: resource.name, username, grant: grantId, grantState: grant?.state ?? 'missing' },
       'start sweep: revoking a jitgate user of this deployment with no lease record');
     const ref: LeaseRef = {
