@@ -37,7 +37,7 @@ export class MysqlUpstreamError extends Error {
 }
 
 /** The server's ERR as the client's, with anything resembling the lease password taken out (the server never echoes it). */
-function refusedBy(packet: ErrPacket, what: string, password: string): MysqlUpstreamError {
+export function refusedBy(packet: ErrPacket, what: string, password: string): MysqlUpstreamError {
   const message = password === '' ? packet.message : packet.message.split(password).join('[redacted]');
   // HY000 is the server's own SQLSTATE for errors that have no other (pre-4.1 ERR packets carry none).
   return new MysqlUpstreamError(`${what}: ${message}`, packet.errno, { errno: packet.errno, sqlState: packet.sqlState ?? 'HY000', message });

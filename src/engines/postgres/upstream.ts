@@ -58,7 +58,7 @@ export class UpstreamError extends Error {
 }
 
 /** The server's own ErrorResponse for the client, with anything resembling the lease password taken out. */
-function serverAnswerOf(fields: Record<string, unknown>, password: string): ErrorFields<'FATAL'> {
+export function serverAnswerOf(fields: Record<string, unknown>, password: string): ErrorFields<'FATAL'> {
   const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value.split(password).join('[redacted]') : undefined);
   const code = typeof fields.code === 'string' && /^[0-9A-Z]{5}$/.test(fields.code) ? fields.code : SqlState.connectionFailure;
   const detail = text(fields.detail);
