@@ -16,6 +16,7 @@ import type { Config } from './config/schema.js';
 import type { GrantId } from './access/ids.js';
 import type { Broker, BrokerKind } from './credentials/broker.js';
 import { BuiltinBroker } from './credentials/builtin/index.js';
+import { newDeploymentId } from './credentials/deployment.js';
 import { LeaseManager } from './credentials/lease-manager.js';
 import { VaultBroker } from './credentials/vault/index.js';
 import type { SweepReport } from './credentials/sweep.js';
@@ -33,6 +34,8 @@ export interface JitgateHandle {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:7480 (the real port when the config asked for port 0). */
   readonly apiUrl: string;
   readonly store: Store;
+  /** This deployment's id, kept in the store: its mark is in every database user it creates (issue 19). */
+  readonly deployment: string;
   readonly audit: AuditLog;
   readonly grants: GrantService;
   readonly lifecycle: GrantLifecycle;
@@ -52,12 +55,17 @@ const SESSION_CLOSE_WAIT_MS = 2_000;
 
 export async function startJitgate(config: Config, logger: Logger = createLogger()): Promise<JitgateHandle> {
   const store = await openStore(config.store.url, { durableCommits: config.audit.durability === 'fsync' });
+  // Made at the first start and kept: the sweep of another deployment on the same database servers tells our users by it.
+  const deployment = await store.claimDeploymentId(newDeploymentId(), new Date()).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const audit = await openAuditLog(config.audit, store, logger).catch(async (error: unknown) => {
     await store.close();
     throw error;
   });
   const lifecycle = new GrantLifecycle({ store, audit, logger });
-  const builtin = new BuiltinBroker({ resources: config.resources, logger });
+  const builtin = new BuiltinBroker({ resources: config.resources, logger, deployment });
   const vault = config.brokers.vault === undefined ? undefined
     : new VaultBroker({ config: config.brokers.vault, resources: config.resources, logger: logger.child({ broker: 'vault' }) });
   const brokers = (kind: BrokerKind): Broker | undefined => (kind === 'builtin' ? builtin : vault);
@@ -69,7 +77,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     await lifecycle.end(grant, 'revoked', 'jitgate:lease-ends-early');
   };
   const leases = new LeaseManager({
-    store, audit, logger, brokers, resources: config.resources, leaseMarginMs: config.credentials.lease_margin * 1000,
+    store, audit, logger, brokers, resources: config.resources, deployment, leaseMarginMs: config.credentials.lease_margin * 1000,
     endGrantEarly: (grantId, reason) => {
       endGrantEarly(grantId, reason).catch((error: unknown) => logger.error({ err: error, grant: grantId }, 'cannot end the grant early'));
     },
@@ -139,7 +147,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     })();
     return closing;
   };
-  return { apiUrl, store, audit, grants, lifecycle, leases, sessions, sweep, endpointFor, generatedKeys: authenticator.generated, close };
+  return { apiUrl, store, deployment, audit, grants, lifecycle, leases, sessions, sweep, endpointFor, generatedKeys: authenticator.generated, close };
 }
 
 /** The longest grant a vault-broker resource allows (role max_ttl) plus the lease margin: what the broker token must outlive. */

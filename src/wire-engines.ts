@@ -41,6 +41,7 @@ function grantDirectory(parts: EngineParts): GrantDirectory {
 function leaseSource(leases: LeaseManager): LeaseSource {
   return {
     acquire: (grant) => leases.acquire(grant),
+    reissue: (grant, rejected) => leases.reissue(grant, rejected),
     released: (grant, remaining) => leases.release(grant, remaining),
   };
 }

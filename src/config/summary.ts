@@ -1,5 +1,6 @@
 // What `jitgate config check` shows: the loaded config as an operator wants to review it. Pure, and free of
 // secrets by construction: API keys appear by name and groups, store URLs without passwords, no admin credentials.
+import { roleDatabaseWarnings } from './database-names.js';
 import { formatDuration } from './duration.js';
 import type { Config, PolicyConfig, ResourceConfig } from './schema.js';
 
@@ -14,6 +15,8 @@ export interface ConfigSummary {
   readonly brokers: readonly string[];
   readonly resources: readonly ResourceSummary[];
   readonly policies: readonly PolicySummary[];
+  /** What is valid but probably wrong (a role naming a database other than its resource's), one sentence each. */
+  readonly warnings: readonly string[];
 }
 
 export interface ResourceSummary {
@@ -107,6 +110,7 @@ export function summarizeConfig(config: Config): ConfigSummary {
       require_reason: policy.require_reason,
       max_ttl: formatDuration(policy.max_ttl),
     })),
+    warnings: roleDatabaseWarnings(config).map((warning) => warning.message),
   };
 }
 
@@ -139,5 +143,6 @@ export function formatConfigSummary(summary: ConfigSummary): string[] {
     lines.push(`  ${policy.name}: ${list(policy.requesters)} may request ${list(policy.roles)} on ${list(policy.resources)}; `
       + `${policy.approval}${policy.require_reason ? ', reason required' : ''}, max_ttl ${policy.max_ttl}`);
   }
+  for (const warning of summary.warnings) lines.push(`warning: ${warning}`);
   return lines;
 }

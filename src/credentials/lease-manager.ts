@@ -28,6 +28,8 @@ export interface LeaseManagerOptions {
   /** The broker for a resource's `broker:` kind; undefined when that kind is not configured. */
   readonly brokers: (kind: BrokerKind) => Broker | undefined;
   readonly resources: readonly ResourceConfig[];
+  /** This deployment's id (Store.claimDeploymentId): the start sweep takes only users carrying its mark. */
+  readonly deployment: string;
   /** Added to the grant's end to give the user's own end (VALID UNTIL, Vault TTL). Default 60 s. */
   readonly leaseMarginMs?: number;
   readonly now?: () => Date;
@@ -83,7 +85,7 @@ export class LeaseManager {
     }
     this.startSweep = new StartSweep({
       store: options.store, audit: options.audit, logger: options.logger, resources: options.resources,
-      brokers: options.brokers, revoker: this.revoker, now: this.now, policy, random,
+      brokers: options.brokers, revoker: this.revoker, now: this.now, policy, random, deployment: options.deployment,
       inUse: (grantId, username) => this.issuing.has(grantId) || this.live.get(grantId)?.username === username,
       secretsOf: (resource) => this.secretsOf(resource),
     });
@@ -94,24 +96,48 @@ export class LeaseManager {
    * The lease is in the store and `credential.issued` in the audit trail before it is returned.
    */
   acquire(grant: Grant): Promise<Lease> {
-    try {
-      this.requireOpen();
-      this.requireUsable(grant);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+    const refused = this.refusal(grant);
+    if (refused !== undefined) return refused;
     this.cancelRelease(grant.id);
     const live = this.live.get(grant.id);
     if (live !== undefined) return Promise.resolve(live);
-    let issuing = this.issuing.get(grant.id);
-    if (issuing === undefined) {
-      const started: Promise<Lease> = this.issue(grant.id).finally(() => {
-        if (this.issuing.get(grant.id) === started) this.issuing.delete(grant.id);
-      });
-      this.issuing.set(grant.id, started);
-      issuing = started;
-    }
-    return issuing;
+    return this.issuing.get(grant.id) ?? this.startIssue(grant.id);
+  }
+
+  /**
+   * The database refused `rejected` at the upstream login (its user was dropped or changed behind jitgate's back), so
+   * the cached lease would fail every login until the grant ends. Replaces it once, under acquire's one-issue-per-grant
+   * lock (DESIGN §10), with an `alert`; logins racing on the rejection share the replacement, and one whose lease was
+   * already replaced gets it without a new issue. The old lease is verified gone before its name is created again.
+   */
+  reissue(grant: Grant, rejected: Lease): Promise<Lease> {
+    const refused = this.refusal(grant);
+    if (refused !== undefined) return refused;
+    const live = this.live.get(grant.id);
+    // The password identifies an issue: a renewed lease keeps it, a replacement has its own.
+    if (live !== undefined && live.password !== rejected.password) return Promise.resolve(live);
+    const issuing = this.issuing.get(grant.id);
+    if (issuing !== undefined) return issuing;
+    if (live === undefined) return this.acquire(grant); // revoked meanwhile (on_disconnect grace): issued as at first use
+    this.live.delete(grant.id);
+    this.endWatch.forget(grant.id);
+    this.options.logger.warn({ grant: grant.id, resource: rejected.resource, username: rejected.username },
+      'the database refused the lease user at login; issuing a new one');
+    this.options.audit.emit({
+      type: 'alert', severity: 'warning', grant: grant.id,
+      message: `the database of resource "${rejected.resource}" refused user "${rejected.username}" of grant ${grant.id} at login `
+        + '(dropped or changed outside jitgate?); issuing a new database user',
+    }).catch((error: unknown) => this.options.logger.error({ err: error, grant: grant.id }, 'cannot record the re-issue alert'));
+    return this.startIssue(grant.id);
+  }
+
+  /** The grant's one in-flight issue, registered before its first await so concurrent callers find it. */
+  private startIssue(grantId: GrantId): Promise<Lease> {
+    const started: Promise<Lease> = this.issue(grantId).finally(() => {
+      if (this.issuing.get(grantId) === started) this.issuing.delete(grantId);
+    });
+    this.issuing.set(grantId, started);
+    return started;
   }
 
   /** After the grant's end moved (extension): moves the user's end to match. */
@@ -255,6 +281,17 @@ export class LeaseManager {
     const outcomes = await Promise.all(earlier.values());
     if (outcomes.some((outcome) => outcome !== 'revoked')) {
       throw new LeaseError('previous_lease_pending', `an earlier database user of ${grantId} is still being revoked; try again shortly`);
+    }
+  }
+
+  /** acquire/reissue refuse with a rejected promise, never a throw: callers await either way. */
+  private refusal(grant: Grant): Promise<never> | undefined {
+    try {
+      this.requireOpen();
+      this.requireUsable(grant);
+      return undefined;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 

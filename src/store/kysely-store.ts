@@ -251,6 +251,15 @@ export class KyselyStore implements Store {
     return leases.updateLeaseExpiry(this.db, leaseId, expiresAt);
   }
 
+  async claimDeploymentId(candidate: string, at: Date): Promise<string> {
+    // Insert-or-keep, then read: two instances starting together on an empty store agree on whichever landed first.
+    await this.db.insertInto('deployment').values({ singleton: 1, id: candidate, created_at: toMs(at) })
+      .onConflict((conflict) => conflict.column('singleton').doNothing())
+      .execute();
+    const row = await this.db.selectFrom('deployment').select('id').where('singleton', '=', 1).executeTakeFirstOrThrow();
+    return row.id;
+  }
+
   async close(): Promise<void> {
     try {
       await this.hooks.close?.();

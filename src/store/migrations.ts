@@ -27,7 +27,7 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, kind: StoreKind): Prom
 function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: () => Promise.resolve({ '001_initial': initial(kind), '002_leases': leases(kind), '003_review_indexes': reviewIndexes(), '004_audit_write_path': auditWritePath(),
-      '005_search_by_chain_order': searchByChainOrder() }),
+      '005_search_by_chain_order': searchByChainOrder(), '006_deployment': deployment(kind) }),
   };
 }
 
@@ -221,6 +221,29 @@ function searchByChainOrder(): Migration {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.createIndex('audit_events_type_seq_idx').on('audit_events').columns(['type', 'seq']).execute();
+    },
+  };
+}
+
+/**
+ * The deployment's own id (issue 19): made at its first start, carried in the name of every database user it creates,
+ * so its start sweep can tell its users from another deployment's on a shared server. One row, ever: `singleton` is
+ * the key and can only be 1, so a second start (or a second instance on a shared store) keeps the first id. A new
+ * table only: an older jitgate still reads the store.
+ */
+function deployment(kind: StoreKind): Migration {
+  const int64 = int64Of(kind);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.createTable('deployment')
+        .addColumn('singleton', 'integer', (col) => col.primaryKey())
+        .addColumn('id', 'text', (col) => col.notNull())
+        .addColumn('created_at', int64, (col) => col.notNull())
+        .addCheckConstraint('deployment_singleton_check', sql`singleton = 1`)
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('deployment').execute();
     },
   };
 }

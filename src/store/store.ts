@@ -234,5 +234,11 @@ export interface Store {
   /** Records a renewed end of an active lease; false when it is missing or not active. */
   updateLeaseExpiry(leaseId: string, expiresAt: Date): Promise<boolean>;
 
+  /**
+   * This store's deployment id: `candidate` is recorded as it when the store has none yet (the first start), and
+   * from then on every call, from any instance sharing the store, returns the one recorded first.
+   */
+  claimDeploymentId(candidate: string, at: Date): Promise<string>;
+
   close(): Promise<void>;
 }

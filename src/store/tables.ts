@@ -85,10 +85,18 @@ export interface LeasesTable {
   revoked_at: number | null;
 }
 
+/** One row (singleton = 1): the id this store's deployment marks its database users with. */
+export interface DeploymentTable {
+  singleton: number;
+  id: string;
+  created_at: number;
+}
+
 export interface Database {
   grants: GrantsTable;
   grant_decisions: GrantDecisionsTable;
   audit_events: AuditEventsTable;
   sessions: SessionsTable;
   leases: LeasesTable;
+  deployment: DeploymentTable;
 }

@@ -102,7 +102,7 @@ describe('builtin broker on MariaDB only', () => {
   it('drops every host the failed statements created', async () => {
     const ctx = context();
     const grantId = newGrantId();
-    const username = leaseUsername('mysql', 'two_hosts', grantId);
+    const username = leaseUsername('mysql', 'two_hosts', grantId, ctx.mark);
     const issuing = ctx.broker.issue({ resource: ctx.server.badResource, role: 'two_hosts', grantId, expiresAt: new Date(Date.now() + 60_000) });
     await expect(issuing).rejects.toThrow(/role "two_hosts": creation_statements\[2\] failed: errno \d+/);
     expect(await ctx.server.userRows(username)).toBe(0);

@@ -1,7 +1,8 @@
 // Kill -9 (issue 4, acceptance line 4): a jitgate child process issues leases on PostgreSQL and MariaDB and is killed
 // with SIGKILL, so nothing is revoked and the passwords die with it; `jitgate serve` on the same config then sweeps at
-// start, and no jitgate user is left on either server. The servers are this test's own (the sweep revokes every
-// jg_ user no lease accounts for, which would include other suites' users on the shared ones).
+// start, and no user of this deployment is left on either server — while users of another deployment on the same
+// servers, and unrecorded ones named before deployment marks, are left alone (issue 19). The servers are this test's
+// own, so it can assert that nothing else is left.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newGrantId } from '../../src/access/ids.js';
+import { deploymentMark } from '../../src/credentials/deployment.js';
 import { leaseConfigYaml } from '../support/lease-config.js';
 import { findMariadbBinaries, startThrowawayMariadb } from '../support/servers/mariadb.js';
 import { findPostgresBinDir, startThrowawayPostgres } from '../support/servers/postgres.js';
@@ -61,6 +63,18 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** The deployment mark the store at `path` gives its users (src/credentials/deployment.ts). */
+function deploymentMarkIn(path: string): string {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare('select id from deployment').get() as { id: string } | undefined;
+    if (row === undefined) throw new Error('the store has no deployment id');
+    return deploymentMark(row.id);
+  } finally {
+    db.close();
+  }
 }
 
 /** Every jitgate-prefixed user on both servers, as `resource/username` like the child reports them. */
@@ -125,14 +139,24 @@ describe('crash recovery', () => {
     issuer.child.kill('SIGKILL');
     await exited(issuer.child);
     expect(issuer.child.signalCode).toBe('SIGKILL');
-    // Users that a crash between "user created" and "lease recorded" would leave: no lease row anywhere.
-    const orphanPg = `jg_readonly_${newGrantId().slice(2)}`;
-    const orphanMysql = `jg_readonly_${newGrantId().slice(2)}`;
+    // Users that a crash between "user created" and "lease recorded" would leave: no lease row anywhere, but this
+    // deployment's mark (from its store) in the name.
+    const mark = deploymentMarkIn(join(dir, 'jitgate.db'));
+    expect(issued.every((lease) => lease.username.startsWith(`jg_${mark}_`))).toBe(true);
+    const orphanPg = `jg_${mark}_readonly_${newGrantId().slice(2)}`;
+    const orphanMysql = `jg_${mark}_re_${newGrantId().slice(2)}`;
     await pgPool.query(`create role "${orphanPg}" login`);
     await mysqlPool.query(`create user '${orphanMysql}'@'%' identified by 'orphan-password-1'`);
     const left = [...ours, `k9-pg/${orphanPg}`, `k9-mysql/${orphanMysql}`];
+    // Not this deployment's: another deployment's user (another mark) and one named before marks, neither in this store.
+    const foreignNames = [`jg_${mark === '7zzzz' ? '6zzzz' : '7zzzz'}_readonly_${newGrantId().slice(2)}`, `jg_readonly_${newGrantId().slice(2)}`];
+    for (const name of foreignNames) {
+      await pgPool.query(`create role "${name}" login`);
+      await mysqlPool.query(`create user '${name.slice(0, 32)}'@'%' identified by 'foreign-password-1'`);
+    }
+    const foreign = foreignNames.flatMap((name) => [`k9-pg/${name}`, `k9-mysql/${name.slice(0, 32)}`]).sort();
     const before = await managedUsers();
-    expect(before).toEqual(expect.arrayContaining(left));
+    expect(before).toEqual(expect.arrayContaining([...left, ...foreign]));
     console.log(`[kill -9] after SIGKILL: ${before.length} jitgate users on the servers (${left.length} from this test)`);
 
     const startedAt = Date.now();
@@ -142,7 +166,8 @@ describe('crash recovery', () => {
       return users.some((user) => left.includes(user)) ? undefined : users;
     }, 30_000, serve.output);
     console.log(`[kill -9] restart → left-over users gone in ${Date.now() - startedAt} ms; jitgate users left on both servers: ${remaining.length}`);
-    if (dedicated) expect(remaining).toEqual([]);
+    expect(remaining).toEqual(expect.arrayContaining(foreign));
+    if (dedicated) expect(remaining).toEqual(foreign);
 
     const db = new Database(join(dir, 'jitgate.db'), { readonly: true, fileMustExist: true });
     try {
@@ -161,5 +186,9 @@ describe('crash recovery', () => {
 
     serve.child.kill('SIGTERM');
     expect(await exited(serve.child)).toBe(0);
+    for (const name of foreignNames) {
+      await pgPool.query(`drop role if exists "${name}"`);
+      await mysqlPool.query(`drop user if exists '${name.slice(0, 32)}'@'%'`);
+    }
   }, 90_000);
 });

@@ -156,7 +156,7 @@ export const mariadbTarget: BrokerTarget = {
   loginFailed: '1045',
   async start() {
     const scratch = await createMysqlDatabase('broker_contract');
-    const env = { JITGATE_MYSQL_ADMIN_URL: scratch.url, APP_DATABASE: scratch.name };
+    const env = { JITGATE_MYSQL_ADMIN_URL: scratch.url };
     const resource = onlyResource(example('roles-mysql.yaml'), env);
     const pool = mysql.createPool({ uri: scratch.url, connectionLimit: 2 });
     const admin = async (sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => {

@@ -1,4 +1,4 @@
-// A Broker double for lease-manager unit tests: users live in a Map, names follow `jg_<role>_<suffix>`, and a test
+// A Broker double for lease-manager unit tests: users live in a Map, names follow `jg_<mark>_<role>_<suffix>`, and a test
 // can slow issues down, take the "server" down, or make revoke lie. Written against the interface, not the builtin.
 import { grantSuffix } from '../../src/access/ids.js';
 import { Secret } from '../../src/audit/secret.js';
@@ -26,6 +26,9 @@ export class FakeBroker implements Broker {
   /** Every password handed out: none may appear in the store or the audit trail. */
   readonly passwords: string[] = [];
 
+  /** `mark`: the deployment mark the names carry, as the builtin broker's do. */
+  constructor(private readonly mark: string) {}
+
   private key = (resource: string, username: string): string => `${resource}/${username}`;
 
   private check(operation: string): void {
@@ -51,7 +54,7 @@ export class FakeBroker implements Broker {
     this.calls.issue += 1;
     this.check('issue');
     if (this.issueDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.issueDelayMs));
-    const username = `jg_${request.role}_${grantSuffix(request.grantId)}`;
+    const username = `jg_${this.mark}_${request.role}_${grantSuffix(request.grantId)}`;
     const key = this.key(request.resource.name, username);
     if (this.users.has(key)) throw new Error(`fake broker: user ${username} already exists`);
     const password = `pw${this.passwords.length + 1}${'Q'.repeat(28)}`;

@@ -37,14 +37,16 @@ export interface InstanceOptions {
   /** Policy list entries (YAML flow mappings) tried before the catch-all auto-approving `dev-any`. */
   readonly policies?: readonly string[];
   /**
-   * Off unless asked: suites share the run's server, and one instance's sweep would revoke the jg_ users of every
-   * other instance running in parallel (it cannot tell them from a crashed run's orphans).
+   * Off unless asked: most suites do not need it, and it lists every resource's users at each start. Since issue 19 it
+   * is safe beside other suites on the run's servers: it takes only users carrying this instance's deployment mark.
    */
   readonly sweepOnStart?: boolean;
+  /** Start on an existing instance's data dir (its store and audit file): a restart of that deployment. */
+  readonly dataDir?: string;
 }
 
 export async function startJitgateInstance(resources: readonly TestResource[], options: InstanceOptions = {}): Promise<JitgateInstance> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'jitgate-it-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'jitgate-it-'));
   const resourceYaml = resources.map((resource) => {
     const roles = Object.entries(resource.roles).map(([role, spec]) => [
       `      ${role}:`,

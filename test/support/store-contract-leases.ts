@@ -87,4 +87,20 @@ export function registerLeaseCases(open: () => Promise<Store>): void {
     expect(await store.listLeases()).toEqual([again]);
     expect(await store.getLeaseByGrant(first.grantId)).toEqual(again);
   });
+
+  it('keeps the deployment id first claimed, across calls, reopens and concurrent claims', async () => {
+    const store = await open();
+    expect(await store.claimDeploymentId('2aaaaaaaaaaaaaaaaaaa', at(1))).toBe('2aaaaaaaaaaaaaaaaaaa');
+    expect(await store.claimDeploymentId('3bbbbbbbbbbbbbbbbbbb', at(2))).toBe('2aaaaaaaaaaaaaaaaaaa');
+    const again = await open();
+    expect(await again.claimDeploymentId('4ccccccccccccccccccc', at(3))).toBe('2aaaaaaaaaaaaaaaaaaa');
+  });
+
+  it('gives concurrent first claims on an empty store one id', async () => {
+    // One instance (SQLite allows no more in a process); on PostgreSQL its pool runs the two on two connections.
+    const store = await open();
+    const ids = await Promise.all([store.claimDeploymentId('5ddddddddddddddddddd', at(1)), store.claimDeploymentId('6eeeeeeeeeeeeeeeeeee', at(1))]);
+    expect(new Set(ids).size).toBe(1);
+    expect(['5ddddddddddddddddddd', '6eeeeeeeeeeeeeeeeeee']).toContain(ids[0]);
+  });
 }

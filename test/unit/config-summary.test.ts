@@ -79,6 +79,7 @@ describe('summarizeConfig', () => {
           approval: 'needs 2 approvals from dba or security', require_reason: true, max_ttl: '1h',
         },
       ],
+      warnings: [],
     });
   });
 
@@ -91,6 +92,64 @@ describe('summarizeConfig', () => {
   it('describes approval rules', () => {
     expect(describeApproval('auto')).toBe('auto-approved');
     expect(describeApproval({ approvers: ['dba'], count: 1 })).toBe('needs 1 approval from dba');
+  });
+});
+
+describe('role statements naming another database', () => {
+  // The bundled MySQL roles as they were before {{database}} (issue 19), pointed at a database not named test.
+  const config = parseConfigText(`
+resources:
+  - name: local-mysql
+    protocol: mysql
+    admin_url: "mysql://root@127.0.0.1:3306/accdb"
+    roles:
+      readonly:
+        max_ttl: 8h
+        creation_statements:
+          - CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'
+          - GRANT SELECT ON \`test\`.* TO '{{name}}'@'%'
+      readwrite:
+        max_ttl: 1h
+        creation_statements:
+          - CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'
+          - GRANT SELECT ON \`{{database}}\`.* TO '{{name}}'@'%'; GRANT SELECT ON accdb.* TO '{{name}}'@'%'
+          - GRANT INSERT ON TABLE audit_db.events TO '{{name}}'@'%' /* ON other.* */
+          - GRANT SELECT ON *.* TO '{{name}}'@'%'
+  - name: orders-pg
+    protocol: postgres
+    admin_url: "postgres://admin@db:5432/orders"
+    roles:
+      readonly:
+        max_ttl: 1h
+        creation_statements:
+          - CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'
+          - GRANT CONNECT ON DATABASE orders, {{database}}, "Orders" TO "{{name}}"
+          - ALTER ROLE "{{name}}" IN DATABASE Reports SET search_path = 'on database x'
+          - GRANT CONNECT ON DATABASE "{{database}}" TO "{{name}}"
+`, { env: {} });
+
+  it('warns naming the resource, role, statement index and both databases', () => {
+    expect(summarizeConfig(config).warnings).toEqual([
+      'resource "local-mysql" role "readonly" creation_statements[1] names database "test", but the resource\'s database is "accdb": '
+        + 'lease users may be refused at login (write {{database}} to follow the resource)',
+      'resource "local-mysql" role "readwrite" creation_statements[2] names database "audit_db", but the resource\'s database is "accdb": '
+        + 'lease users may be refused at login (write {{database}} to follow the resource)',
+      'resource "orders-pg" role "readonly" creation_statements[1] names database "Orders", but the resource\'s database is "orders": '
+        + 'lease users may be refused at login (write {{database}} to follow the resource)',
+      'resource "orders-pg" role "readonly" creation_statements[2] names database "reports", but the resource\'s database is "orders": '
+        + 'lease users may be refused at login (write {{database}} to follow the resource)',
+    ]);
+  });
+
+  it('prints each warning as a line of config check, which still succeeds', () => {
+    const lines = formatConfigSummary(summarizeConfig(config));
+    expect(lines.filter((line) => line.startsWith('warning: '))).toHaveLength(4);
+    expect(lines.at(-4)).toMatch(/^warning: resource "local-mysql" role "readonly" creation_statements\[1\] names database "test"/);
+  });
+
+  it('finds nothing to warn about in the bundled config, whatever database the admin URLs name', () => {
+    const env = { JITGATE_MYSQL_ADMIN_URL: 'mysql://root@127.0.0.1:3306/accdb', JITGATE_PG_ADMIN_URL: 'postgres://postgres@127.0.0.1/app' };
+    expect(summarizeConfig(parseConfigText(bundled, { env })).warnings).toEqual([]);
   });
 });
 

@@ -240,7 +240,7 @@ describe('role templates (builtin broker)', () => {
   it('names the role, statement and placeholder of a template typo at load', () => {
     const typo = PG_RESOURCE.replace('CREATE ROLE "{{name}}" LOGIN', 'CREATE ROLE "{{nmae}}" LOGIN');
     expect(problemsOf(yaml({ resources: typo }))).toEqual([
-      'resources[0].roles.readonly.creation_statements[0]: unknown placeholder {{nmae}} (known: {{name}}, {{username}}, {{password}}, {{expiration}})',
+      'resources[0].roles.readonly.creation_statements[0]: unknown placeholder {{nmae}} (known: {{name}}, {{username}}, {{password}}, {{expiration}}, {{database}})',
       'resources[0].roles.readonly.creation_statements: no statement uses {{name}}, so the lease user would never be created',
     ]);
   });

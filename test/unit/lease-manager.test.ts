@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/access/grant.js';
 import { newGrantId } from '../../src/access/ids.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { deploymentMark } from '../../src/credentials/deployment.js';
 import { LeaseError } from '../../src/credentials/errors.js';
 import { LeaseManager, type LeaseManagerOptions } from '../../src/credentials/lease-manager.js';
 import { createLogger } from '../../src/log.js';
@@ -34,6 +35,8 @@ resources:
 `, { env: {} });
 
 const FAST_RETRY = { initialDelayMs: 20, maxDelayMs: 40 };
+const DEPLOYMENT = '4q7zkabcdefghijklmno';
+const MARK = deploymentMark(DEPLOYMENT);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
@@ -51,7 +54,8 @@ const managers: LeaseManager[] = [];
 
 function manager(overrides: Partial<LeaseManagerOptions> = {}): LeaseManager {
   const made = new LeaseManager({
-    store, audit, logger: createLogger('silent'), brokers: () => broker, resources: config.resources, retry: FAST_RETRY, ...overrides,
+    store, audit, logger: createLogger('silent'), brokers: () => broker, resources: config.resources, retry: FAST_RETRY, deployment: DEPLOYMENT,
+    ...overrides,
   });
   managers.push(made);
   return made;
@@ -65,7 +69,7 @@ async function openGrant(overrides: Partial<Grant> = {}): Promise<Grant> {
 
 beforeEach(async () => {
   store = await openStore('sqlite::memory:');
-  broker = new FakeBroker();
+  broker = new FakeBroker(MARK);
   audit = new RecordingAuditLog();
 });
 
@@ -135,6 +139,51 @@ describe('acquire', () => {
     expect(after.password.reveal()).not.toBe(before.password.reveal());
     expect(broker.calls.revoke).toBe(1);
     expect(await store.listLeases({ grantId: grant.id })).toEqual([expect.objectContaining({ state: 'active', attempts: 0 })]);
+  });
+});
+
+describe('reissue (the database refused the lease user at login)', () => {
+  it('replaces the lease once for concurrent logins, alerts once, and revokes the old user first', async () => {
+    const leases = manager();
+    const grant = await openGrant();
+    const first = await leases.acquire(grant);
+    broker.users.delete(`orders-pg/${first.username}`); // DROP ROLE by hand, behind jitgate's back
+    broker.issueDelayMs = 30;
+    const replaced = await Promise.all([leases.reissue(grant, first), leases.reissue(grant, first), leases.reissue(grant, first)]);
+    expect(new Set(replaced).size).toBe(1);
+    const second = replaced[0];
+    expect(second?.password).not.toBe(first.password);
+    expect(second?.username).toBe(first.username); // the name derives from the grant
+    expect(broker.calls.issue).toBe(2);
+    expect(broker.hasUser('orders-pg', first.username)).toBe(true);
+    expect(await leases.acquire(grant)).toBe(second);
+    const alerts = audit.ofType('alert');
+    expect(alerts).toEqual([expect.objectContaining({ severity: 'warning', grant: grant.id,
+      message: expect.stringMatching(new RegExp(`resource "orders-pg" refused user "${first.username}" of grant ${grant.id}`)) })]);
+    expect(JSON.stringify(audit.events)).not.toContain(first.password.reveal());
+    expect(audit.ofType('credential.revoked')).toEqual([expect.objectContaining({ username: first.username, verified: true })]);
+    expect(await store.listLeases({ grantId: grant.id })).toEqual([expect.objectContaining({ state: 'active' })]);
+  });
+
+  it('hands a login whose lease was already replaced the replacement, without issuing again', async () => {
+    const leases = manager();
+    const grant = await openGrant();
+    const first = await leases.acquire(grant);
+    const second = await leases.reissue(grant, first);
+    expect(await leases.reissue(grant, first)).toBe(second);
+    expect(broker.calls.issue).toBe(2);
+    const third = await leases.reissue(grant, second); // dropped again later: replaced again, once
+    expect(third.password).not.toBe(second.password);
+    expect(broker.calls.issue).toBe(3);
+    expect(audit.ofType('alert')).toHaveLength(2);
+  });
+
+  it('refuses an ended grant, as acquire does', async () => {
+    const leases = manager();
+    const grant = await openGrant();
+    const first = await leases.acquire(grant);
+    await expect(leases.reissue({ ...grant, state: 'ended', endReason: 'revoked' }, first)).rejects.toBeInstanceOf(LeaseError);
+    expect(broker.calls.issue).toBe(1);
   });
 });
 
@@ -236,24 +285,25 @@ describe('teardown on_disconnect', () => {
 });
 
 describe('start sweep', () => {
-  it('revokes stored leases and unrecorded users, keeps users in use, leaves foreign names alone', async () => {
+  it('revokes stored leases and unrecorded users of this deployment, keeps users in use, leaves foreign names alone', async () => {
     const ended = await openGrant({ state: 'ended', endReason: 'expired', endedAt: new Date() });
     const open = await openGrant();
     const live = await openGrant();
+    // Stored leases with names from before deployment marks (jg_readonly_<suffix>): this store's own, so revoked.
     const endedLease = makeLease(ended.id);
     const openLease = makeLease(open.id, { state: 'revoking', attempts: 7, lastError: 'earlier' });
     for (const lease of [endedLease, openLease]) {
       await store.insertLease(lease);
       broker.addUser('orders-pg', lease.username);
     }
-    const orphan = `jg_readonly_${newGrantId().slice(2)}`; // grant unknown to this store
+    const orphan = `jg_${MARK}_readonly_${newGrantId().slice(2)}`; // ours, grant unknown to this store
     broker.addUser('orders-pg', orphan);
     broker.addUser('lazy-pg', 'jg_dba_tools');
     const leases = manager();
     const inUse = await leases.acquire(live);
 
     const report = await leases.sweep();
-    expect(report).toMatchObject({ leases: 2, orphans: 1, unreachable: [] });
+    expect(report).toMatchObject({ leases: 2, orphans: 1, foreign: 0, unreachable: [] });
     expect(report.outcomes).toEqual(['revoked', 'revoked', 'revoked']);
     expect([...broker.users.keys()].sort()).toEqual(['lazy-pg/jg_dba_tools', `orders-pg/${inUse.username}`]);
     const stored = await store.listLeases();
@@ -263,8 +313,21 @@ describe('start sweep', () => {
     expect(audit.ofType('alert')).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/1 jitgate user/) })]);
   });
 
+  it('never revokes another deployment\'s users, nor unrecorded users named before marks, and does not alert about them', async () => {
+    const otherDeployment = `jg_5abcd_readonly_${newGrantId().slice(2)}`; // a live user of staging, seen by production
+    const otherOnMysqlShape = `jg_7zzzz_re_${newGrantId().slice(2)}`;
+    const legacy = `jg_readonly_${newGrantId().slice(2)}`; // an earlier jitgate's, and no record of it here
+    for (const username of [otherDeployment, otherOnMysqlShape, legacy]) broker.addUser('orders-pg', username, 1);
+    const report = await manager().sweep();
+    expect(report).toMatchObject({ leases: 0, orphans: 0, foreign: 3, unreachable: [] });
+    expect(broker.calls.revoke).toBe(0);
+    expect([...broker.users.keys()].sort()).toEqual([otherDeployment, otherOnMysqlShape, legacy].map((name) => `orders-pg/${name}`).sort());
+    expect(await store.listLeases()).toEqual([]);
+    expect(audit.ofType('alert')).toEqual([]);
+  });
+
   it('lists a resource that is down again later, without holding up the first pass', async () => {
-    broker.addUser('orders-pg', `jg_readonly_${newGrantId().slice(2)}`);
+    broker.addUser('orders-pg', `jg_${MARK}_readonly_${newGrantId().slice(2)}`);
     broker.down = true;
     const leases = manager();
     const report = await leases.sweep();

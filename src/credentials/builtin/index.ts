@@ -3,6 +3,7 @@
 // engine; postgres.ts and mysql.ts own the SQL. Nothing here logs: errors carry no password and no SQL text.
 import type { ResourceConfig } from '../../config/schema.js';
 import type { Broker, IssueRequest, Lease, LeaseRef, RevocationCheck } from '../broker.js';
+import { deploymentMark } from '../deployment.js';
 import type { EngineAdmin, EngineAdminOptions, LeaseUserRef } from './admin.js';
 import { BuiltinBrokerError, type BuiltinOperation } from './errors.js';
 import { builtinLeaseId, generatePassword, isLeaseUsername, leaseUsername } from './lease-user.js';
@@ -25,6 +26,8 @@ export interface BuiltinBrokerOptions {
    * reload hand in the new resources; a resource whose connection settings changed gets a new admin pool.
    */
   readonly resources: readonly ResourceConfig[] | ((name: string) => ResourceConfig | undefined);
+  /** This deployment's id (Store.claimDeploymentId): its mark goes into every user name, so no other sweep takes it. */
+  readonly deployment: string;
   /** Admin connections per resource (default 2): lease churn is rare next to queries. */
   readonly poolSize?: number;
   /** Default 5 s: a down server should fail fast so the lease manager's retry takes over. */
@@ -49,6 +52,7 @@ export class BuiltinBroker implements Broker {
   readonly kind = 'builtin' as const;
   readonly #findResource: (name: string) => ResourceConfig | undefined;
   readonly #engineOptions: EngineAdminOptions;
+  readonly #mark: string;
   readonly #admins = new Map<string, AdminEntry>();
   /** Pools of superseded settings, closing (in-flight calls on them finish first). */
   readonly #retiring = new Set<Promise<void>>();
@@ -57,6 +61,7 @@ export class BuiltinBroker implements Broker {
   constructor(options: BuiltinBrokerOptions) {
     const { resources } = options;
     this.#findResource = typeof resources === 'function' ? resources : (name) => resources.find((resource) => resource.name === name);
+    this.#mark = deploymentMark(options.deployment);
     const logger = options.logger;
     this.#engineOptions = {
       poolSize: options.poolSize ?? 2,
@@ -72,9 +77,9 @@ export class BuiltinBroker implements Broker {
     const { resource, role, grantId } = request;
     const roleConfig = resource.roles[role];
     if (roleConfig === undefined) throw new BuiltinBrokerError('issue', resource.name, `has no role "${role}"`);
-    const problems = validateRole(resource.name, resource.protocol, role, roleConfig);
+    const problems = validateRole(resource, role, roleConfig);
     if (problems.length > 0) throw new BuiltinBrokerError('issue', resource.name, `role "${role}" has bad templates: ${problems.map((problem) => problem.message).join('; ')}`);
-    const username = leaseUsername(resource.protocol, role, grantId);
+    const username = leaseUsername(resource.protocol, role, grantId, this.#mark);
     const password = generatePassword();
     const expiresAt = ceilToSecond(request.expiresAt);
     await this.#adminFor(resource, 'issue').createUser({ role, roleConfig, username, password, expiresAt });

@@ -36,7 +36,8 @@ export class MysqlAdmin implements EngineAdmin {
       connectionLimit: options.poolSize, maxIdle: options.poolSize, idleTimeout: 10_000,
       connectTimeout: options.connectTimeoutMs,
       // Vault's templates may put several `;`-separated statements in one element. Safe on this pool: every value
-      // substituted into SQL here comes from an alphabet without quotes or `;` (templates.ts).
+      // substituted into SQL here comes from an alphabet without quotes or `;`, or (the database name) is quoted
+      // for where it stands (templates.ts).
       multipleStatements: true,
       ...(ssl === undefined ? {} : { ssl }),
     });
@@ -66,7 +67,7 @@ export class MysqlAdmin implements EngineAdmin {
   async createUser(user: NewLeaseUser): Promise<void> {
     const password = user.password.reveal();
     const statements = renderStatements('creation_statements', user.roleConfig.creation_statements ?? [],
-      { name: user.username, password, expiration: user.expiresAt });
+      { name: user.username, password, expiration: user.expiresAt }, this.#resource);
     // The name is the grant's: an existing user is an earlier lease of it, and the cleanup below would drop it.
     if ((await this.checkUser(user.username, 'issue', `role "${user.role}": checking for an existing user`)).userExists) {
       throw new BuiltinBrokerError('issue', this.#resource.name,
@@ -83,7 +84,7 @@ export class MysqlAdmin implements EngineAdmin {
 
   async #cleanUpFailedCreation(user: NewLeaseUser): Promise<string> {
     const notes: string[] = [];
-    const rollback = renderStatements('rollback_statements', user.roleConfig.rollback_statements ?? [], { name: user.username });
+    const rollback = renderStatements('rollback_statements', user.roleConfig.rollback_statements ?? [], { name: user.username }, this.#resource);
     const failure = await this.#run('rollback_statements', rollback);
     if (failure !== undefined) notes.push(`${failure.where} failed: ${failure.text}`);
     try {
@@ -102,7 +103,7 @@ export class MysqlAdmin implements EngineAdmin {
       throw new BuiltinBrokerError('renew', this.#resource.name, `of user "${user.username}" failed: the user does not exist`);
     }
     // Vault ignores renew_statements for MySQL; an operator who wrote some expects them to run.
-    const renew = renderStatements('renew_statements', user.roleConfig?.renew_statements ?? [], { name: user.username, expiration: expiresAt });
+    const renew = renderStatements('renew_statements', user.roleConfig?.renew_statements ?? [], { name: user.username, expiration: expiresAt }, this.#resource);
     const failure = await this.#run('renew_statements', renew);
     if (failure !== undefined) {
       throw new BuiltinBrokerError('renew', this.#resource.name, `of user "${user.username}" failed at ${failure.where}: ${failure.text}`, failure.code);
@@ -121,7 +122,7 @@ export class MysqlAdmin implements EngineAdmin {
     const hosts = await this.#hostsOf(user.username, 'revoke');
     // Already gone (an earlier attempt won): nothing to drop, but sessions are still checked below.
     if (hosts.length > 0) {
-      const revocation = renderStatements('revocation_statements', user.roleConfig?.revocation_statements ?? [], { name: user.username });
+      const revocation = renderStatements('revocation_statements', user.roleConfig?.revocation_statements ?? [], { name: user.username }, this.#resource);
       const drops = hosts.map((host) => `DROP USER IF EXISTS ${mysqlAccount(user.username, host)}`);
       const failure = revocation.length > 0 ? await this.#run('revocation_statements', revocation) : await this.#run('revocation_statements', drops);
       if (failure !== undefined) throw fail(revocation.length > 0 ? failure : { ...failure, where: 'DROP USER' });

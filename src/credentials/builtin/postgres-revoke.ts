@@ -59,7 +59,7 @@ export async function revokePostgresUser(context: PgRevokeContext, user: LeaseUs
     return undefined;
   });
 
-  const revocation = renderStatements('revocation_statements', user.roleConfig?.revocation_statements ?? [], { name: user.username });
+  const revocation = renderStatements('revocation_statements', user.roleConfig?.revocation_statements ?? [], { name: user.username }, context.resource);
   if (revocation.length > 0) {
     await step('revocation_statements', () => inPgTransaction(pool, (client) => runPgStatements(client, 'revocation_statements', revocation)));
     return;

@@ -54,7 +54,7 @@ export class PostgresAdmin implements EngineAdmin {
   async createUser(user: NewLeaseUser): Promise<void> {
     const password = user.password.reveal();
     const statements = renderStatements('creation_statements', user.roleConfig.creation_statements ?? [],
-      { name: user.username, password, expiration: user.expiresAt });
+      { name: user.username, password, expiration: user.expiresAt }, this.#resource);
     // The name is the grant's: an existing user is an earlier lease of it, and the cleanup below would drop it.
     if ((await this.checkUser(user.username, 'issue', `role "${user.role}": checking for an existing user`)).userExists) {
       throw new BuiltinBrokerError('issue', this.#resource.name,
@@ -97,7 +97,7 @@ export class PostgresAdmin implements EngineAdmin {
   /** After the rollback nothing should exist; rollback_statements and then the safe default make sure. */
   async #cleanUpFailedCreation(user: NewLeaseUser): Promise<string> {
     const notes: string[] = [];
-    const rollback = renderStatements('rollback_statements', user.roleConfig.rollback_statements ?? [], { name: user.username });
+    const rollback = renderStatements('rollback_statements', user.roleConfig.rollback_statements ?? [], { name: user.username }, this.#resource);
     if (rollback.length > 0) {
       // Outside a transaction: each one that works should stay done even if a later one fails.
       const failure = await this.#pool.connect().then(async (client) => {
@@ -121,7 +121,7 @@ export class PostgresAdmin implements EngineAdmin {
   }
 
   async extendUser(user: LeaseUserRef, expiresAt: Date): Promise<void> {
-    const renew = renderStatements('renew_statements', user.roleConfig?.renew_statements ?? [], { name: user.username, expiration: expiresAt });
+    const renew = renderStatements('renew_statements', user.roleConfig?.renew_statements ?? [], { name: user.username, expiration: expiresAt }, this.#resource);
     const alter = `ALTER ROLE ${quotePgIdent(user.username)} VALID UNTIL ${quotePgLiteral(formatExpiration(expiresAt))}`;
     let failure: StatementFailure | undefined;
     try {

@@ -10,6 +10,7 @@ import { WireFormatError } from '../../../protocols/shared/wire-format-error.js'
 import type { Grant } from '../../access/grant.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
+import type { Lease } from '../../credentials/broker.js';
 import { ServerPool } from '../../net/server-pool.js';
 import { DurableReplyGate } from '../../session/durable-replies.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
@@ -23,7 +24,7 @@ import { commandRefusal } from './policy.js';
 import { routeKill } from './kill-statement.js';
 import { MysqlTap } from './tap.js';
 import { AdvertisedThreads } from './thread-ids.js';
-import { connectMysqlUpstream, killQuery, probeGreeting, type MysqlUpstreamSession } from './upstream.js';
+import { connectMysqlUpstream, killQuery, MysqlUpstreamError, probeGreeting, type MysqlUpstreamLogin, type MysqlUpstreamSession } from './upstream.js';
 
 const LOGIN_TIMEOUT_MS = 30_000;
 const PROBE_TIMEOUT_MS = 3_000;
@@ -173,24 +174,36 @@ export class MysqlEngine {
       ...(deps.holdRepliesForAudit === true ? { onRecorded: (written: Promise<void>) => replyGate?.recorded(written) } : {}) });
 
     let upstream: MysqlUpstreamSession;
-    let login: Parameters<typeof connectMysqlUpstream>[0];
+    let login: MysqlUpstreamLogin;
     let serverKey: string | undefined;
     try {
-      // Steps 4–5: the grant's shared lease, then the upstream login with the capabilities the client negotiated.
-      const lease = await deps.leases.acquire(grant);
+      // Steps 4–5: the grant's shared lease, then the upstream login with the capabilities the client negotiated; a
+      // user the database refuses (dropped behind jitgate's back) is re-issued once, a second refusal is the answer.
+      let lease = await deps.leases.acquire(grant);
       await deps.grants.activate(grant);
-      login = {
-        resource, user: lease.username, password: lease.password.reveal(), database: resource.database,
+      const loginAs = (current: Lease): MysqlUpstreamLogin => ({
+        resource, user: current.username, password: current.password.reveal(), database: resource.database,
         capabilities: client.capabilities, mariadbCapabilities: client.mariadbCapabilities,
         characterSet: client.response.characterSet, maxPacketSize: client.response.maxPacketSize,
         connectAttributes: client.response.connectAttributes,
-      };
+      });
       // A lease revoked when its last session leaves (teardown on_disconnect) keeps no server connections.
-      serverKey = resource.teardown.mode === 'on_disconnect' ? undefined : serverKeyOf(lease.leaseId, resource, client);
-      upstream = (serverKey === undefined ? undefined : this.servers.take(serverKey)) ?? await connectMysqlUpstream(login, session.signal);
+      const keyOf = (current: Lease): string | undefined => (resource.teardown.mode === 'on_disconnect' ? undefined : serverKeyOf(current.leaseId, resource, client));
+      const connect = (current: Lease): Promise<MysqlUpstreamSession> => connectMysqlUpstream(loginAs(current), session.signal);
+      serverKey = keyOf(lease);
+      upstream = (serverKey === undefined ? undefined : this.servers.take(serverKey)) ?? await connect(lease).catch(async (error: unknown) => {
+        if (!(error instanceof MysqlUpstreamError && error.rejectsLease)) throw error;
+        lease = await deps.leases.reissue(grant, lease);
+        return connect(lease);
+      });
+      // The lease the connection is logged in as: a re-issued one has its own password (and, from Vault, its own id).
+      login = loginAs(lease);
+      serverKey = keyOf(lease);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const told = session.isEnded ? errFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : mysqlError.upstreamUnavailable(message);
+      // The database's own refusal (its ERR) is passed on as it is; only a server that did not answer is 1040.
+      const answer = error instanceof MysqlUpstreamError ? error.serverAnswer : undefined;
+      const told = session.isEnded ? errFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : answer ?? mysqlError.upstreamUnavailable(message);
       if (told) client.socket.end(encodePacket(client.reader.nextSequenceId, encodeErrPacket(told, client.capabilities)));
       else client.socket.destroy();
       session.end({ kind: 'upstream_closed', detail: message });

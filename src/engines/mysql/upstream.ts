@@ -10,17 +10,37 @@ import { scrambleFromPluginData } from '../../../protocols/mysql/auth-switch.js'
 import { encodeHandshakeResponse41, encodeSslRequest } from '../../../protocols/mysql/client-handshake-response.js';
 import { AuthPlugin, CapabilityFlag, CLIENT_MYSQL, Command, hasFlag } from '../../../protocols/mysql/constants.js';
 import { decodeServerAuthReply } from '../../../protocols/mysql/server-auth-reply.js';
+import { ServerErrno } from '../../../protocols/mysql/server-errors.js';
 import { decodeServerGreeting, type HandshakeV10 } from '../../../protocols/mysql/server-handshake.js';
+import type { ErrFields, ErrPacket } from '../../../protocols/mysql/server-results.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { upstreamTlsOptional, upstreamTlsOptions } from '../../net/tls.js';
 import { PacketReader } from './packet-reader.js';
 
 
+/**
+ * The upstream login failed. `serverAnswer` is set when the database itself refused with an ERR packet: the client
+ * is told exactly that errno, SQLSTATE and message, since it is the server's answer about the lease user (1044 "Access
+ * denied … to database"). Without it the failure was no answer at all (refused, timed out, TLS): 1040-style
+ * "upstream unavailable".
+ */
 export class MysqlUpstreamError extends Error {
-  constructor(message: string, readonly errno?: number) {
+  constructor(message: string, readonly errno?: number, readonly serverAnswer?: ErrFields) {
     super(message);
     this.name = 'MysqlUpstreamError';
   }
+
+  /** The database does not take the lease user's password (or has no such account): re-issuing may help. */
+  get rejectsLease(): boolean {
+    return this.serverAnswer?.errno === ServerErrno.ER_ACCESS_DENIED_ERROR;
+  }
+}
+
+/** The server's ERR as the client's, with anything resembling the lease password taken out (the server never echoes it). */
+export function refusedBy(packet: ErrPacket, what: string, password: string): MysqlUpstreamError {
+  const message = password === '' ? packet.message : packet.message.split(password).join('[redacted]');
+  // HY000 is the server's own SQLSTATE for errors that have no other (pre-4.1 ERR packets carry none).
+  return new MysqlUpstreamError(`${what}: ${message}`, packet.errno, { errno: packet.errno, sqlState: packet.sqlState ?? 'HY000', message });
 }
 
 export interface MysqlUpstreamLogin {
@@ -89,7 +109,7 @@ export async function connectMysqlUpstream(login: MysqlUpstreamLogin, signal: Ab
     const reader = new PacketReader(socket, signal, 'upstream');
     const greetingPacket = await reader.read();
     const greeting = decodeServerGreeting(greetingPacket.payload);
-    if (greeting.type === 'err') throw new MysqlUpstreamError(`database refused the connection: ${greeting.message}`, greeting.errno);
+    if (greeting.type === 'err') throw refusedBy(greeting, 'database refused the connection', login.password);
     reader.nextSequenceId = (greetingPacket.sequenceId + 1) & 0xff;
 
     const wanted = ((login.capabilities & ~HANDSHAKE_CAPABILITIES & ~CapabilityFlag.CLIENT_SSL & ~CapabilityFlag.CLIENT_LOCAL_FILES & ~CapabilityFlag.CLIENT_COMPRESS)
@@ -140,7 +160,7 @@ export async function connectMysqlUpstream(login: MysqlUpstreamLogin, signal: Ab
           reader.detach();
           return { socket, tls, greeting, database: login.database, capabilities, okPayload: packet.payload };
         case 'err':
-          throw new MysqlUpstreamError(`database refused the lease user: ${reply.message}`, reply.errno);
+          throw refusedBy(reply, 'database refused the lease user', login.password);
         case 'auth_switch_request': {
           scramble = scrambleFromPluginData(reply.pluginData);
           plugin = reply.pluginName;

@@ -22,6 +22,11 @@ export interface GrantDirectory {
 export interface LeaseSource {
   /** The grant's one shared database user, created at first use (DESIGN §10: never per connection). */
   acquire(grant: Grant): Promise<Lease>;
+  /**
+   * The database refused `rejected` at the upstream login (its user was dropped or changed behind jitgate's back):
+   * the grant's replacement lease, issued once however many logins ask (and alerted), or the one already issued.
+   */
+  reissue(grant: Grant, rejected: Lease): Promise<Lease>;
   /** A session of the grant closed; `remaining` sessions are still open (teardown on_disconnect counts them). */
   released(grant: Grant, remaining: number): void;
 }

@@ -13,6 +13,7 @@ import type { Grant } from '../../access/grant.js';
 import type { AuditEventInput } from '../../audit/events.js';
 import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
+import type { Lease } from '../../credentials/broker.js';
 import { ServerPool } from '../../net/server-pool.js';
 import { DurableReplyGate } from '../../session/durable-replies.js';
 import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
@@ -168,18 +169,28 @@ export class PostgresEngine {
     let serverKey: string | undefined;
     try {
       // Step 4: the grant's one shared lease (issued at first use).
-      const lease = await deps.leases.acquire(grant);
+      let lease = await deps.leases.acquire(grant);
       await deps.grants.activate(grant);
-      // Step 5: log in upstream as the lease user.
+      // Step 5: log in upstream as the lease user; a user the database refuses (dropped behind jitgate's back) is
+      // re-issued once, and a second refusal is the client's answer.
       const passThrough: Record<string, string> = {};
       for (const [name, value] of Object.entries(parameters)) if (!RESERVED_PARAMETERS.has(name)) passThrough[name] = value;
       // A lease revoked when its last session leaves (teardown on_disconnect) keeps no server connections.
-      serverKey = resource.teardown.mode === 'on_disconnect' ? undefined : serverKeyOf(lease.leaseId, resource, passThrough);
-      upstream = (serverKey === undefined ? undefined : this.servers.take(serverKey))
-        ?? await connectUpstream({ resource, user: lease.username, password: lease.password.reveal(), database: resource.database, parameters: passThrough }, session.signal);
+      const keyOf = (current: Lease): string | undefined => (resource.teardown.mode === 'on_disconnect' ? undefined : serverKeyOf(current.leaseId, resource, passThrough));
+      const connect = (current: Lease): Promise<UpstreamSession> => connectUpstream(
+        { resource, user: current.username, password: current.password.reveal(), database: resource.database, parameters: passThrough }, session.signal);
+      serverKey = keyOf(lease);
+      upstream = (serverKey === undefined ? undefined : this.servers.take(serverKey)) ?? await connect(lease).catch(async (error: unknown) => {
+        if (!(error instanceof UpstreamError && error.rejectsLease)) throw error;
+        lease = await deps.leases.reissue(grant, lease);
+        return connect(lease);
+      });
+      serverKey = keyOf(lease); // the lease the connection is logged in as (one from Vault has its own id)
     } catch (error) {
       const message = error instanceof UpstreamError ? error.message : `cannot obtain database credentials: ${error instanceof Error ? error.message : String(error)}`;
-      const told = session.isEnded ? fatalFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : fatal(pgError.upstreamUnavailable(message));
+      // The database's own refusal of the lease user is passed on as it is; only a server that did not answer is 08006.
+      const answer = error instanceof UpstreamError ? error.serverAnswer : undefined;
+      const told = session.isEnded ? fatalFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : fatal(answer ?? pgError.upstreamUnavailable(message));
       if (told) client.end(Buffer.concat([serverFinal, told]));
       else client.destroy();
       session.end({ kind: 'upstream_closed', detail: message });

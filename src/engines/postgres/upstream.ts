@@ -7,7 +7,9 @@ import { connect as tlsConnect } from 'node:tls';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
+import type { ErrorFields } from '../../../protocols/postgres/backend-error.js';
 import { scramClientFinal, scramClientFirst, scramServerFinalValid } from '../../../protocols/postgres/scram-client.js';
+import { SqlState } from '../../../protocols/postgres/sqlstate.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { saltedPasswordFor } from './upstream-scram.js';
 import { upstreamTlsOptional, upstreamTlsOptions } from '../../net/tls.js';
@@ -31,12 +33,40 @@ export interface UpstreamSession {
   readonly secretKey: number;
 }
 
-/** The database refused the login or the connection: `fields` are its ErrorResponse, for the client to see. */
+/**
+ * The upstream login failed. `serverAnswer` is set when the database itself refused (its ErrorResponse): the client
+ * is told exactly that, since it is the server's answer about the lease user (e.g. 28000 "role … is not permitted to
+ * log in"). Without it the failure was no answer at all (refused, timed out, TLS) and the client hears 08006.
+ */
 export class UpstreamError extends Error {
-  constructor(message: string, readonly code: string | undefined, readonly severity: string | undefined) {
+  constructor(message: string, readonly code: string | undefined, readonly severity: string | undefined,
+    readonly serverAnswer?: ErrorFields<'FATAL'>) {
     super(message);
     this.name = 'UpstreamError';
   }
+
+  /**
+   * The database does not take the lease user's password, or does not know the role: the user was dropped or
+   * changed behind jitgate's back, and a re-issued lease may work (with SCRAM the server says 28P01 either way).
+   */
+  get rejectsLease(): boolean {
+    const answer = this.serverAnswer;
+    if (answer === undefined) return false;
+    return answer.code === SqlState.invalidPassword
+      || (answer.code === SqlState.invalidAuthorizationSpecification && /^role ".*" does not exist$/.test(answer.message));
+  }
+}
+
+/** The server's own ErrorResponse for the client, with anything resembling the lease password taken out. */
+export function serverAnswerOf(fields: Record<string, unknown>, password: string): ErrorFields<'FATAL'> {
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value.split(password).join('[redacted]') : undefined);
+  const code = typeof fields.code === 'string' && /^[0-9A-Z]{5}$/.test(fields.code) ? fields.code : SqlState.connectionFailure;
+  const detail = text(fields.detail);
+  const hint = text(fields.hint);
+  return {
+    severity: 'FATAL', code, message: text(fields.message) ?? 'upstream refused the login',
+    ...(detail === undefined ? {} : { detail }), ...(hint === undefined ? {} : { hint }),
+  };
 }
 
 function connectTcp(host: string, port: number, signal: AbortSignal, plainTcp = false): Promise<Socket> {
@@ -175,9 +205,9 @@ function login(socket: Socket, tls: boolean, request: UpstreamLogin): Promise<Up
         case 'readyForQuery':
           return finish();
         case 'error': {
-          const code = typeof fields.code === 'string' ? fields.code : undefined;
+          const answer = serverAnswerOf(fields, request.password);
           const severity = typeof fields.severity === 'string' ? fields.severity : undefined;
-          return finish(new UpstreamError(String(fields.message ?? 'upstream refused the login'), code, severity));
+          return finish(new UpstreamError(answer.message, answer.code, severity, answer));
         }
         case 'notice':
           return;
