@@ -9,6 +9,7 @@ import { GrantService } from './access/grant-service.js';
 import { ApiKeyDirectory, type GeneratedKey } from './access/identity.js';
 import { openAuditLog } from './audit/create.js';
 import type { AuditLog } from './audit/events.js';
+import { auditProbe, brokerProbe, DependencyMonitor, storeProbe } from './api/health.js';
 import { ApiMetrics } from './api/metrics.js';
 import { buildApiServer } from './api/server.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
@@ -91,13 +92,15 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     const configured = splitHostPort(protocol === 'postgres' ? config.listen.postgres : config.listen.mysql);
     return bound ? { host: configured.host, port: bound.port } : configured;
   };
-  const healthChecks = async (): Promise<Record<string, string>> => (vault === undefined ? {} : { vault: (await vault.health()).status });
-  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor, healthChecks, sessions });
+  // Probed in the background with a timeout each: no HTTP answer waits on a dependency (a hung Vault included).
+  const health = new DependencyMonitor([storeProbe(store), auditProbe(audit), ...(vault === undefined ? [] : [brokerProbe('vault', vault)])]);
+  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor, health, sessions });
   const engineParts = { config, store, audit, grants, leases, sessions, logger, shutdown: shutdown.signal };
   const postgres = new PostgresEngine(postgresEngineDeps(engineParts));
   const mysql = new MysqlEngine(mysqlEngineDeps(engineParts));
 
   lifecycle.start();
+  health.start();
   const { host, port } = splitHostPort(config.listen.api);
   try {
     await app.listen({ host, port });
@@ -106,6 +109,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     listeners.mysql = await listen(config.listen.mysql, 'mysql', (socket) => mysql.handleConnection(socket), logger);
   } catch (error) {
     lifecycle.stop();
+    health.stop();
     await app.close();
     await listeners.postgres?.close();
     await listeners.mysql?.close();
@@ -127,6 +131,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
   const close = (): Promise<void> => {
     closing ??= (async () => {
       lifecycle.stop();
+      health.stop();
       // Sessions end with 57P01 / ER_CONNECTION_KILLED before the listeners and the API go.
       shutdown.abort();
       await Promise.all([app.close(), listeners.postgres?.close(), listeners.mysql?.close()]);
