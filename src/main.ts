@@ -135,12 +135,14 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
       // Sessions end with 57P01 / ER_CONNECTION_KILLED before the listeners and the API go.
       shutdown.abort();
       await Promise.all([app.close(), listeners.postgres?.close(), listeners.mysql?.close()]);
-      // Leases before the broker (attempts under way finish), both before the audit trail that records them.
-      await leases.close();
-      await builtin.close();
-      await vault?.close();
-      await audit.close();
-      await store.close();
+      // Leases before the broker (attempts under way finish), both before the audit trail that records them. Each step
+      // runs even when one before it failed: a store left open (its worker thread) would keep the process alive.
+      const failures: unknown[] = [];
+      for (const step of [() => leases.close(), () => builtin.close(), () => vault?.close(), () => audit.close(), () => store.close()]) {
+        await Promise.resolve().then(step).catch((error: unknown) => failures.push(error));
+      }
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) throw new AggregateError(failures, failures.map(describeError).join('; '));
     })();
     return closing;
   };
@@ -154,8 +156,13 @@ function longestVaultGrantSeconds(config: Config): number {
   return Math.max(0, ...ttls) + config.credentials.lease_margin;
 }
 
-/** `jitgate serve`: runs until SIGINT/SIGTERM, then closes listeners, flushes the audit trail and the store. */
-export async function runServe(configPath: string): Promise<void> {
+const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * `jitgate serve`: runs until SIGINT/SIGTERM, then closes listeners, flushes the audit trail and the store. Resolves
+ * with the exit code: 1, with the reason on stderr, when serving could not start (config, port, store) or stop cleanly.
+ */
+export async function runServe(configPath: string): Promise<number> {
   const logger = createLogger();
   let config: Config;
   try {
@@ -163,12 +170,19 @@ export async function runServe(configPath: string): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      process.exitCode = 1;
-      return;
+      return 1;
     }
     throw error;
   }
-  const handle = await startJitgate(config, logger);
+  let handle: JitgateHandle;
+  try {
+    handle = await startJitgate(config, logger);
+  } catch (error) {
+    logger.error({ err: error }, 'cannot start');
+    logger.flush();
+    process.stderr.write(`jitgate: cannot start: ${describeError(error)}\n`);
+    return 1;
+  }
   for (const { name, key } of handle.generatedKeys) {
     // Printed once, to the terminal only: generated keys are never logged or stored.
     process.stderr.write(`jitgate: generated API key for "${name}" (valid until restart): ${key}\n`);
@@ -178,19 +192,24 @@ export async function runServe(configPath: string): Promise<void> {
   const my = handle.endpointFor('mysql');
   process.stderr.write(`jitgate: API listening on ${handle.apiUrl}, Postgres on ${pg.host}:${pg.port}, MySQL on ${my.host}:${my.port}\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'shutting down');
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (received: NodeJS.Signals): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      handle.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exitCode = 1;
-        resolve();
-      });
+      resolve(received);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  logger.info({ signal }, 'shutting down');
+  let exitCode = 0;
+  try {
+    await handle.close();
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.stderr.write(`jitgate: shutdown failed: ${describeError(error)}\n`);
+    exitCode = 1;
+  }
   logger.flush();
+  return exitCode;
 }

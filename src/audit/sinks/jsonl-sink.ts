@@ -101,7 +101,15 @@ export class JsonlAuditSink implements AuditStreamSink {
   private async endDestination(): Promise<void> {
     const closed = once(this.#destination, 'close');
     this.#destination.end();
-    await closed;
+    try {
+      await closed;
+    } catch (error) {
+      // The last lines cannot be written (ENOSPC, EIO): the stream never closes, and pino's exit hook would flushSync
+      // it at exit, where sonic-boom retries every write error forever — the process would never end. Destroying it
+      // drops those lines (the store has the events; this close reports the failure) and disarms the hook.
+      this.#destination.destroy();
+      throw error;
+    }
   }
 
   private untilWritten(): Promise<void> {
