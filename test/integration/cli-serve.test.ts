@@ -1,7 +1,7 @@
 // `jitgate serve` as a process (issue 19, defects 5 and 8): it exits non-zero, with the reason on stderr, whenever
 // it could not start (bad config, port in use, store unopenable) or stop cleanly; and on a fresh data dir under
 // umask 022 the data directory is 0700, the store and the audit file 0600.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,4 +82,21 @@ describe('jitgate serve exit codes', () => {
     expect(server.log()).toContain('jitgate: shutdown failed:');
     expect(exit).toEqual({ code: 1, signal: null });
   }, 45_000);
+});
+
+describe('jitgate serve on a fresh data dir', () => {
+  it('under umask 022: the data directory is 0700, the store and the audit file 0600', async () => {
+    const env = await freshEnv('fresh');
+    const config = writeBundledConfig(join(dir, 'fresh'));
+    const server = startServe(config, serveEnv(env), { umask: '022' });
+    try {
+      await waitServing(server, `http://127.0.0.1:${env.apiPort}`);
+      const modes = Object.fromEntries(readdirSync(env.dataDir).map((name) => [name, (statSync(join(env.dataDir, name)).mode & 0o777).toString(8)]));
+      expect(modes).toMatchObject({ 'jitgate.db': '600', 'audit.jsonl': '600' });
+      for (const [name, mode] of Object.entries(modes)) expect([name, mode]).toEqual([name, '600']); // -wal, -shm too
+      expect((statSync(env.dataDir).mode & 0o777).toString(8)).toBe('700');
+    } finally {
+      expect((await stopServe(server)).code).toBe(0);
+    }
+  });
 });
