@@ -24,7 +24,9 @@ COPY bin ./bin
 COPY config ./config
 USER jitgate
 EXPOSE 7480 7432 7306
+# Liveness only (/livez never waits on a dependency): a Vault or store outage must not get the container restarted,
+# which would cut every live session. Readiness is /readyz (README "Health checks").
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:7480/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "fetch('http://127.0.0.1:7480/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "bin/jitgate.js"]
 CMD ["serve", "--config", "config/jitgate.yaml"]

@@ -9,6 +9,7 @@ import { GrantService } from './access/grant-service.js';
 import { ApiKeyDirectory, type GeneratedKey } from './access/identity.js';
 import { openAuditLog } from './audit/create.js';
 import type { AuditLog } from './audit/events.js';
+import { auditProbe, brokerProbe, DependencyMonitor, storeProbe } from './api/health.js';
 import { ApiMetrics } from './api/metrics.js';
 import { buildApiServer } from './api/server.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
@@ -99,13 +100,15 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     const configured = splitHostPort(protocol === 'postgres' ? config.listen.postgres : config.listen.mysql);
     return bound ? { host: configured.host, port: bound.port } : configured;
   };
-  const healthChecks = async (): Promise<Record<string, string>> => (vault === undefined ? {} : { vault: (await vault.health()).status });
-  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor, healthChecks, sessions });
+  // Probed in the background with a timeout each: no HTTP answer waits on a dependency (a hung Vault included).
+  const health = new DependencyMonitor([storeProbe(store), auditProbe(audit), ...(vault === undefined ? [] : [brokerProbe('vault', vault)])]);
+  const app = buildApiServer({ config, store, audit, grants, authenticator, metrics: new ApiMetrics(store), logger, endpointFor, health, sessions });
   const engineParts = { config, store, audit, grants, leases, sessions, logger, shutdown: shutdown.signal };
   const postgres = new PostgresEngine(postgresEngineDeps(engineParts));
   const mysql = new MysqlEngine(mysqlEngineDeps(engineParts));
 
   lifecycle.start();
+  health.start();
   const { host, port } = splitHostPort(config.listen.api);
   try {
     await app.listen({ host, port });
@@ -114,6 +117,7 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
     listeners.mysql = await listen(config.listen.mysql, 'mysql', (socket) => mysql.handleConnection(socket), logger);
   } catch (error) {
     lifecycle.stop();
+    health.stop();
     await app.close();
     await listeners.postgres?.close();
     await listeners.mysql?.close();
@@ -135,15 +139,18 @@ export async function startJitgate(config: Config, logger: Logger = createLogger
   const close = (): Promise<void> => {
     closing ??= (async () => {
       lifecycle.stop();
+      health.stop();
       // Sessions end with 57P01 / ER_CONNECTION_KILLED before the listeners and the API go.
       shutdown.abort();
       await Promise.all([app.close(), listeners.postgres?.close(), listeners.mysql?.close()]);
-      // Leases before the broker (attempts under way finish), both before the audit trail that records them.
-      await leases.close();
-      await builtin.close();
-      await vault?.close();
-      await audit.close();
-      await store.close();
+      // Leases before the broker (attempts under way finish), both before the audit trail that records them. Each step
+      // runs even when one before it failed: a store left open (its worker thread) would keep the process alive.
+      const failures: unknown[] = [];
+      for (const step of [() => leases.close(), () => builtin.close(), () => vault?.close(), () => audit.close(), () => store.close()]) {
+        await Promise.resolve().then(step).catch((error: unknown) => failures.push(error));
+      }
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) throw new AggregateError(failures, failures.map(describeError).join('; '));
     })();
     return closing;
   };
@@ -157,8 +164,13 @@ function longestVaultGrantSeconds(config: Config): number {
   return Math.max(0, ...ttls) + config.credentials.lease_margin;
 }
 
-/** `jitgate serve`: runs until SIGINT/SIGTERM, then closes listeners, flushes the audit trail and the store. */
-export async function runServe(configPath: string): Promise<void> {
+const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * `jitgate serve`: runs until SIGINT/SIGTERM, then closes listeners, flushes the audit trail and the store. Resolves
+ * with the exit code: 1, with the reason on stderr, when serving could not start (config, port, store) or stop cleanly.
+ */
+export async function runServe(configPath: string): Promise<number> {
   const logger = createLogger();
   let config: Config;
   try {
@@ -166,12 +178,19 @@ export async function runServe(configPath: string): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      process.exitCode = 1;
-      return;
+      return 1;
     }
     throw error;
   }
-  const handle = await startJitgate(config, logger);
+  let handle: JitgateHandle;
+  try {
+    handle = await startJitgate(config, logger);
+  } catch (error) {
+    logger.error({ err: error }, 'cannot start');
+    logger.flush();
+    process.stderr.write(`jitgate: cannot start: ${describeError(error)}\n`);
+    return 1;
+  }
   for (const { name, key } of handle.generatedKeys) {
     // Printed once, to the terminal only: generated keys are never logged or stored.
     process.stderr.write(`jitgate: generated API key for "${name}" (valid until restart): ${key}\n`);
@@ -181,19 +200,24 @@ export async function runServe(configPath: string): Promise<void> {
   const my = handle.endpointFor('mysql');
   process.stderr.write(`jitgate: API listening on ${handle.apiUrl}, Postgres on ${pg.host}:${pg.port}, MySQL on ${my.host}:${my.port}\n`);
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'shutting down');
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (received: NodeJS.Signals): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      handle.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exitCode = 1;
-        resolve();
-      });
+      resolve(received);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  logger.info({ signal }, 'shutting down');
+  let exitCode = 0;
+  try {
+    await handle.close();
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.stderr.write(`jitgate: shutdown failed: ${describeError(error)}\n`);
+    exitCode = 1;
+  }
   logger.flush();
+  return exitCode;
 }

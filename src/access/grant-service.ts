@@ -7,7 +7,7 @@ import type { Grant, GrantState } from './grant.js';
 import type { GrantLifecycle } from './grant-lifecycle.js';
 import { isAdmin, isAuditor, type Identity } from './identity.js';
 import { isGrantId, newGrantId } from './ids.js';
-import { canDecide, evaluateGrantRequest, type GrantRequestInput } from './policy.js';
+import { canDecide, evaluateGrantRequest, type GrantRequestInput, type TtlClamp } from './policy.js';
 import { generateToken, makeTokenVerifiers } from './tokens.js';
 
 /** Reasons are shown to approvers and kept in the audit trail; long enough for a ticket link and a sentence. */
@@ -17,6 +17,9 @@ export interface IssuedGrant {
   readonly grant: Grant;
   /** The grant's secret, returned exactly once: only verifiers are stored. */
   readonly token: string;
+  /** The ttl asked for, and what cut it short (null when granted as asked): the requester is told. */
+  readonly requestedTtlSeconds: number;
+  readonly ttlClamped: TtlClamp | null;
 }
 
 export interface GrantServiceOptions {
@@ -76,7 +79,7 @@ export class GrantService {
       });
     }
     this.options.lifecycle.reschedule();
-    return { grant, token };
+    return { grant, token, requestedTtlSeconds: decision.requestedTtlSeconds, ttlClamped: decision.ttlClamped };
   }
 
   async approve(approver: Identity, id: string, comment: string): Promise<Grant> {

@@ -21,8 +21,19 @@ export interface PolicyDecision {
   readonly role: RoleConfig;
   /** The requested ttl clamped to the policy's and the role's max_ttl. */
   readonly ttlSeconds: number;
+  /** What was asked (grants.default_ttl when the request named none). */
+  readonly requestedTtlSeconds: number;
+  /** What cut the ttl short, so the requester can be told; null when granted as asked. */
+  readonly ttlClamped: TtlClamp | null;
   readonly approvalsRequired: number;
   readonly approverGroups: readonly string[];
+}
+
+/** The limit a requested ttl ran into: the policy's max_ttl, or the role's when that is lower. */
+export interface TtlClamp {
+  readonly by: 'policy' | 'role';
+  readonly name: string;
+  readonly maxTtlSeconds: number;
 }
 
 const matches = (list: readonly string[], value: string): boolean => list.includes('*') || list.includes(value);
@@ -50,10 +61,14 @@ export function evaluateGrantRequest(config: Config, requester: Identity, input:
   if (requested < MIN_GRANT_TTL_SECONDS) return badRequest(`ttl must be at least ${MIN_GRANT_TTL_SECONDS}s`);
 
   const ttlSeconds = Math.min(requested, policy.max_ttl, role.max_ttl);
+  const ttlClamped: TtlClamp | null = ttlSeconds === requested ? null
+    : role.max_ttl < policy.max_ttl ? { by: 'role', name: input.role, maxTtlSeconds: role.max_ttl }
+      : { by: 'policy', name: policy.name, maxTtlSeconds: policy.max_ttl };
+  const ttl = { ttlSeconds, requestedTtlSeconds: requested, ttlClamped };
   if (policy.approval === 'auto') {
-    return { policy, resource, role, ttlSeconds, approvalsRequired: 0, approverGroups: [] };
+    return { policy, resource, role, ...ttl, approvalsRequired: 0, approverGroups: [] };
   }
-  return { policy, resource, role, ttlSeconds, approvalsRequired: policy.approval.count, approverGroups: policy.approval.approvers };
+  return { policy, resource, role, ...ttl, approvalsRequired: policy.approval.count, approverGroups: policy.approval.approvers };
 }
 
 /** Whether `identity` may approve or deny a grant whose policy names `approverGroups`. Self-approval is checked by the caller. */

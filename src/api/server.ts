@@ -1,4 +1,4 @@
-// The HTTP API (fastify): bearer auth on /v1, one error shape, latency metrics, /healthz and /metrics.
+// The HTTP API (fastify): bearer auth on /v1, one error shape, latency metrics, /livez, /readyz, /healthz and /metrics.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GrantService } from '../access/grant-service.js';
@@ -8,6 +8,8 @@ import type { Store } from '../store/store.js';
 import type { HostPort } from '../net/address.js';
 import { bearerOf, type Authenticator } from './auth.js';
 import { errorBody, makeErrorHandler } from './errors.js';
+import { registerHealthRoutes } from './health-routes.js';
+import type { HealthReport } from './health.js';
 import type { ApiMetrics } from './metrics.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerGrantRoutes } from './routes/grants.js';
@@ -25,8 +27,8 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** The wire listener a grant's client connects to (the bound address, also when the config asked for port 0). */
   readonly endpointFor: (protocol: 'postgres' | 'mysql') => HostPort;
-  /** More /healthz checks (e.g. `vault: sealed`); each must say `ok` for a 200. */
-  readonly healthChecks?: () => Promise<Record<string, string>>;
+  /** Dependency states from background probes (store, audit, brokers): /readyz and /healthz never wait on a dependency. */
+  readonly health: HealthReport;
   /** Live sessions of this process: the review API and UI follow and end them. */
   readonly sessions: LiveSessions;
 }
@@ -54,17 +56,7 @@ export function buildApiServer(deps: ApiDeps): FastifyInstance {
     deps.metrics.requestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
-  app.get('/healthz', async (_request, reply) => {
-    const checks: Record<string, string> = { store: 'ok', audit: deps.audit.accepting() ? 'ok' : 'failing' };
-    try {
-      await deps.store.countGrantsByState();
-    } catch {
-      checks.store = 'unreachable';
-    }
-    Object.assign(checks, await deps.healthChecks?.());
-    const healthy = Object.values(checks).every((value) => value === 'ok');
-    return reply.status(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'degraded', ...checks });
-  });
+  registerHealthRoutes(app, deps.health);
 
   app.get('/metrics', async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();

@@ -53,10 +53,31 @@ const NETWORK_ERROR_WORDS: Readonly<Record<string, string>> = {
   ETIMEDOUT: 'connection timed out',
 };
 
+/** Where the API address came from: named when it cannot be reached, since a wrong JITGATE_URL is the usual cause. */
+export type ApiUrlSource = '--url' | 'JITGATE_URL' | 'default';
+
+/** What to check when nothing answers at the address (the quickstart's API address is JITGATE_API_ADDR). */
+function unreachableHint(source: ApiUrlSource | undefined): string {
+  switch (source) {
+    case '--url':
+    case 'JITGATE_URL':
+      return `is jitgate running there? ${source} must name its API address (JITGATE_API_ADDR / listen.api)`;
+    case 'default':
+      return 'is jitgate running? If its API listens elsewhere (JITGATE_API_ADDR / listen.api), set JITGATE_URL to that address';
+    case undefined:
+      return 'is jitgate running there? Set JITGATE_URL (or --url) to its API address (JITGATE_API_ADDR / listen.api)';
+  }
+}
+
 export class ApiClient {
   private readonly baseUrl: URL;
 
-  constructor(baseUrl: string, private readonly apiKey: string | undefined, private readonly fetchImpl: Fetch = fetch) {
+  constructor(
+    baseUrl: string,
+    private readonly apiKey: string | undefined,
+    private readonly fetchImpl: Fetch = fetch,
+    private readonly urlSource?: ApiUrlSource,
+  ) {
     if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
       throw new CliError(`invalid jitgate URL "${baseUrl}": expected http(s)://host:port`, EXIT_USAGE);
     }
@@ -121,7 +142,7 @@ export class ApiClient {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
-      throw this.unreachable(error);
+      throw this.unreachableError(error);
     }
     const text = await response.text();
     const json = parseJson(text);
@@ -135,13 +156,16 @@ export class ApiClient {
     return parsed.data;
   }
 
-  private unreachable(error: unknown): CliError {
+  /** The failure of a request that got no answer, worded with the address tried and where it came from. */
+  unreachableError(error: unknown): CliError {
+    const where = this.urlSource === undefined ? this.url
+      : `${this.url} (${this.urlSource === 'default' ? 'the default' : `from ${this.urlSource}`})`;
     if (error instanceof DOMException && error.name === 'TimeoutError') {
-      return new CliError(`cannot reach jitgate at ${this.url}: no answer within ${REQUEST_TIMEOUT_MS / 1000}s`);
+      return new CliError(`cannot reach jitgate at ${where}: no answer within ${REQUEST_TIMEOUT_MS / 1000}s`);
     }
     const code = networkErrorCode(error);
     const words = code === undefined ? (error instanceof Error ? error.message : String(error)) : (NETWORK_ERROR_WORDS[code] ?? code);
-    return new CliError(`cannot reach jitgate at ${this.url}: ${words}`);
+    return new CliError(`cannot reach jitgate at ${where}: ${words}; ${unreachableHint(this.urlSource)}`);
   }
 
   private apiError(response: Response, json: unknown): ApiError {

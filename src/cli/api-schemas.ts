@@ -48,7 +48,13 @@ export const connectionSchema = z.object({
 export type Connection = z.output<typeof connectionSchema>;
 
 /** The 201 answer to POST /v1/grants: the only response that ever carries the token. */
-export const createdGrantSchema = grantSchema.extend({ token: z.string(), connection: connectionSchema });
+export const createdGrantSchema = grantSchema.extend({
+  token: z.string(),
+  connection: connectionSchema,
+  // Optional: an older server does not send them.
+  requestedTtlSeconds: z.number().optional(),
+  ttlClamped: z.looseObject({ by: z.enum(['policy', 'role']), name: z.string(), maxTtlSeconds: z.number() }).nullable().optional(),
+});
 export type CreatedGrant = z.output<typeof createdGrantSchema>;
 
 export const grantListSchema = z.looseObject({ grants: z.array(grantSchema) });

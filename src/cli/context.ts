@@ -1,6 +1,6 @@
 // What every API command needs: where the server is, which key to present, and how to print.
 import type { Command } from 'commander';
-import { ApiClient } from './api-client.js';
+import { ApiClient, type ApiUrlSource } from './api-client.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:7480';
 
@@ -14,6 +14,12 @@ interface ApiOptions {
  * the subcommand wins, then JITGATE_URL / JITGATE_API_KEY, then the default address.
  */
 export function resolveApiOptions(command: Command, env: NodeJS.ProcessEnv = process.env): { url: string; apiKey: string | undefined } {
+  const { url, apiKey } = resolveApiTarget(command, env);
+  return { url, apiKey };
+}
+
+/** resolveApiOptions plus where the address came from, for the message when nothing answers there. */
+export function resolveApiTarget(command: Command, env: NodeJS.ProcessEnv = process.env): { url: string; apiKey: string | undefined; urlSource: ApiUrlSource } {
   let url: string | undefined;
   let apiKey: string | undefined;
   for (let current: Command | null = command; current !== null; current = current.parent) {
@@ -21,14 +27,16 @@ export function resolveApiOptions(command: Command, env: NodeJS.ProcessEnv = pro
     url ??= typeof options.url === 'string' ? options.url : undefined;
     apiKey ??= typeof options.apiKey === 'string' ? options.apiKey : undefined;
   }
-  return { url: url ?? nonEmpty(env.JITGATE_URL) ?? DEFAULT_URL, apiKey: apiKey ?? nonEmpty(env.JITGATE_API_KEY) };
+  const fromEnv = nonEmpty(env.JITGATE_URL);
+  const [resolved, urlSource]: [string, ApiUrlSource] = url !== undefined ? [url, '--url'] : fromEnv !== undefined ? [fromEnv, 'JITGATE_URL'] : [DEFAULT_URL, 'default'];
+  return { url: resolved, apiKey: apiKey ?? nonEmpty(env.JITGATE_API_KEY), urlSource };
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);
 
 export function apiClientFor(command: Command): ApiClient {
-  const { url, apiKey } = resolveApiOptions(command);
-  return new ApiClient(url, apiKey);
+  const { url, apiKey, urlSource } = resolveApiTarget(command);
+  return new ApiClient(url, apiKey, fetch, urlSource);
 }
 
 /** Adds the connection options to a subcommand. The key is never given a default, so help output cannot show it. */

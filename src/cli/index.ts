@@ -9,4 +9,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = await runCli(process.argv);
+// Never lowers a failure code set elsewhere to 0: every failure reaches the exit status.
+const exitCode = await runCli(process.argv);
+if (exitCode !== 0 || process.exitCode === undefined) process.exitCode = exitCode;

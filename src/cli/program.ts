@@ -10,6 +10,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
 import { withApiOptions } from './context.js';
 import { CliError, EXIT_FAILED, EXIT_OK, EXIT_USAGE, SilentExit } from './errors.js';
+import { packageVersion } from './version.js';
 
 export const HELP_FOOTER = `
 Environment:
@@ -39,6 +40,7 @@ export function buildProgram(output: CliOutput = PROCESS_OUTPUT): Command {
   const program = new Command('jitgate')
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr })
     .description('just-in-time database access: request, approve and audit time-limited grants')
+    .version(packageVersion(), '-V, --version', 'print the jitgate version')
     // Global options go before the subcommand (`jitgate --url … grants`); API commands also take them after it.
     // Positional parsing keeps `connect --url` (print the URL) apart from the global `--url <address>`.
     .enablePositionalOptions()

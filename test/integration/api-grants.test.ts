@@ -47,9 +47,14 @@ describe('grant requests', () => {
     const policyCapped = await request({ resource: 'orders-pg', role: 'readonly', ttl: '24h' });
     expect(policyCapped.status).toBe(201);
     expect(policyCapped.body.ttlSeconds).toBe(4 * 3600); // policy 4h < role 8h
+    // The requester is told (issue 19): what was asked and what cut it short.
+    expect(policyCapped.body).toMatchObject({ requestedTtlSeconds: 24 * 3600, ttlClamped: { by: 'policy', name: 'dev-readonly', maxTtlSeconds: 4 * 3600 } });
     const roleCapped = await request({ resource: 'orders-pg', role: 'owner', ttl: '2h' });
     expect(roleCapped.status).toBe(201);
     expect(roleCapped.body.ttlSeconds).toBe(30 * 60);
+    expect(roleCapped.body).toMatchObject({ requestedTtlSeconds: 2 * 3600, ttlClamped: { maxTtlSeconds: 30 * 60 } });
+    const asked = await request({ resource: 'orders-pg', role: 'readonly', ttl: '10m' });
+    expect(asked.body).toMatchObject({ ttlSeconds: 600, requestedTtlSeconds: 600, ttlClamped: null });
   });
 
   it('refuses a missing reason where the policy requires one (400)', async () => {

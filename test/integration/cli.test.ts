@@ -3,56 +3,26 @@
 // Acceptance: request --json → approve → grants → revoke, with the documented exit codes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BIN, CLI_KEYS as KEYS, ROOT, freePort, runJitgate, sleep, type RunResult } from '../support/cli-process.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'jitgate.js');
-const KEYS = { admin: 'cli-test-admin-key-0000000001', dev: 'cli-test-dev-key-000000000002' } as const;
-
-interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `node bin/jitgate.js …args` and collects its output; env adds to (or, with undefined, removes from) ours. */
-function jitgate(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** A port nothing listens on right now: bind port 0, read what the kernel picked, release it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Runs `node bin/jitgate.js …args`; env adds to (or, with undefined, removes from) ours. */
+const jitgate = (args: readonly string[], env: Record<string, string | undefined> = {}): Promise<RunResult> => runJitgate(args, { env });
 
 beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'src', 'cli', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it in pretest)');
+});
+
+describe('jitgate --version', () => {
+  it('--version and -V print the package version from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = await jitgate([flag]);
+      expect([result.code, result.stdout, result.stderr]).toEqual([0, `${version}\n`, '']);
+    }
+  });
 });
 
 describe('jitgate config check', () => {
@@ -158,6 +128,16 @@ describe('jitgate CLI against a running server', () => {
     grantUrl = String(connection.url);
   });
 
+  it('request says when the policy cut the ttl short, on stderr (the --json fields stay as they are)', async () => {
+    const result = await as('dev', ['request', 'local-pg', '--role', 'readonly', '--ttl', '9h', '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('ttl 9h clamped to 8h by policy dev-readonly\n');
+    expect(Object.keys(JSON.parse(result.stdout) as object).sort()).toEqual(['connection', 'expiresAt', 'id', 'state', 'token']);
+    const table = await as('dev', ['request', 'local-pg', '--role', 'readonly', '--ttl', '9h']);
+    expect(table.stderr).toBe('ttl 9h clamped to 8h by policy dev-readonly\n');
+    expect(table.stdout).toMatch(/^\s+ttl\s+8h$/m);
+  });
+
   it('keeps the token in a private cache that connect --url reads', async () => {
     const cachePath = join(dir, 'xdg', 'jitgate', 'grants.json');
     expect(statSync(cachePath).mode & 0o777).toBe(0o600);
@@ -243,6 +223,6 @@ describe('jitgate CLI against a running server', () => {
     const port = await freePort();
     const result = await jitgate(['grants'], { JITGATE_URL: `http://127.0.0.1:${port}`, JITGATE_API_KEY: KEYS.dev });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`error: cannot reach jitgate at http://127.0.0.1:${port}: connection refused\n`);
+    expect(result.stderr).toBe(`error: cannot reach jitgate at http://127.0.0.1:${port} (from JITGATE_URL): connection refused; is jitgate running there? JITGATE_URL must name its API address (JITGATE_API_ADDR / listen.api)\n`);
   });
 });

@@ -35,6 +35,7 @@ describe('jitgate with the vault broker on PostgreSQL (Vault double)', () => {
     await world?.close();
   });
   const leasesOf = (grantId: string) => jitgate.handle.store.listLeases({ grantId: grantIdOf(grantId) });
+  const healthz = async (): Promise<Record<string, unknown>> => (await fetch(`${jitgate.handle.apiUrl}/healthz`)).json() as Promise<Record<string, unknown>>;
 
   it('a grant logs in through the Postgres port as a Vault user; revoking the grant revokes the lease, verified on the database', async () => {
     const grant = await jitgate.grant('readonly');
@@ -83,12 +84,15 @@ describe('jitgate with the vault broker on PostgreSQL (Vault double)', () => {
     try {
       const error = await rejection(jitgate.connect(grant));
       expect(error.message).toContain(`Vault at ${world.target.address} is sealed (503)`);
+      // Health comes from background probes (a round at most ~1 s old when /healthz asks): the seal shows within a round.
+      expect(await eventually(async () => (await healthz()).vault === 'sealed', 5_000)).toBe(true);
       const health = await fetch(`${jitgate.handle.apiUrl}/healthz`);
       expect(health.status).toBe(503);
       expect(await health.json()).toMatchObject({ status: 'degraded', vault: 'sealed' });
     } finally {
       world.target.double?.unseal();
     }
+    expect(await eventually(async () => (await healthz()).vault === 'ok', 5_000)).toBe(true);
     const health = await fetch(`${jitgate.handle.apiUrl}/healthz`);
     expect([health.status, await health.json()]).toEqual([200, expect.objectContaining({ vault: 'ok' })]);
     await jitgate.revoke(grant.id);

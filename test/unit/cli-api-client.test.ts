@@ -95,7 +95,12 @@ describe('ApiClient', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const failure = new ApiClient(`http://127.0.0.1:${port}`, 'key').listGrants();
     await expect(failure).rejects.toBeInstanceOf(CliError);
-    await expect(new ApiClient(`http://127.0.0.1:${port}`, 'key').listGrants()).rejects.toThrow(`cannot reach jitgate at http://127.0.0.1:${port}: connection refused`);
+    const url = `http://127.0.0.1:${port}`;
+    // Names the address tried and where it came from, and points at JITGATE_URL (issue 19: the quickstart's API moved).
+    await expect(new ApiClient(url, 'key').listGrants()).rejects.toThrow(`cannot reach jitgate at ${url}: connection refused; is jitgate running there? Set JITGATE_URL (or --url) to its API address (JITGATE_API_ADDR / listen.api)`);
+    await expect(new ApiClient(url, 'key', fetch, 'JITGATE_URL').listGrants()).rejects.toThrow(`cannot reach jitgate at ${url} (from JITGATE_URL): connection refused; is jitgate running there? JITGATE_URL must name its API address`);
+    await expect(new ApiClient(url, 'key', fetch, '--url').listGrants()).rejects.toThrow(`at ${url} (from --url): connection refused; is jitgate running there? --url must name`);
+    await expect(new ApiClient(url, 'key', fetch, 'default').listGrants()).rejects.toThrow(`at ${url} (the default): connection refused; is jitgate running? If its API listens elsewhere (JITGATE_API_ADDR / listen.api), set JITGATE_URL to that address`);
   });
 
   it('rejects a base URL that is not http(s) as a usage error', () => {

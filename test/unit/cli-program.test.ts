@@ -1,4 +1,5 @@
 // The command tree's contract: exit codes for usage errors, help and failures, and where --url/--api-key come from.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/cli/api-client.js';
@@ -6,6 +7,7 @@ import { resolveApiOptions, withApiOptions } from '../../src/cli/context.js';
 import { CliError, SilentExit } from '../../src/cli/errors.js';
 import { InvalidConfigError } from '../../src/cli/load-config.js';
 import { buildProgram, reportError, runCli } from '../../src/cli/program.js';
+import { packageVersion } from '../../src/cli/version.js';
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -75,5 +77,14 @@ describe('resolveApiOptions', () => {
     expect(resolveApiOptions(parse(['--url', 'http://root:1', '--api-key', 'root-key', 'grants']), env)).toEqual({ url: 'http://root:1', apiKey: 'root-key' });
     expect(resolveApiOptions(parse(['grants']), env)).toEqual({ url: 'http://env:1', apiKey: 'env-key' });
     expect(resolveApiOptions(parse(['grants']), { JITGATE_URL: '' })).toEqual({ url: 'http://127.0.0.1:7480', apiKey: undefined });
+  });
+});
+
+describe('--version', () => {
+  it('prints the version of the package.json above the module, from src/ as from dist/', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await run('--version')).toEqual({ code: 0, out: `${version}\n`, err: '' });
+    expect(await run('-V')).toEqual({ code: 0, out: `${version}\n`, err: '' });
+    expect(packageVersion(new URL('../../dist/src/cli/version.js', import.meta.url).href)).toBe(version);
   });
 });

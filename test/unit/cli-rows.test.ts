@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CreatedGrant, Grant } from '../../src/cli/api-schemas.js';
 import { describeVerdict } from '../../src/cli/commands/audit.js';
-import { mysqlCommand, psqlCommand } from '../../src/cli/commands/connect.js';
+import { mysqlCommand, mysqlOptionFile, psqlCommand } from '../../src/cli/commands/connect.js';
 import { grantRows, resourceRows } from '../../src/cli/commands/grants.js';
 import { requestJson } from '../../src/cli/commands/request.js';
 import { sessionRows, statementRows } from '../../src/cli/commands/sessions.js';
@@ -44,13 +44,22 @@ describe('request --json', () => {
 });
 
 describe('connect', () => {
-  it('starts psql with the URL, and mariadb over TCP with each field', () => {
-    expect(psqlCommand({ ...connection, protocol: 'postgres', url: 'postgres://u:p@h:1/d' })).toEqual({ programs: ['psql'], args: ['postgres://u:p@h:1/d'] });
-    expect(mysqlCommand(connection)).toEqual({
-      programs: ['mariadb', 'mysql'],
-      args: ['--protocol=TCP', '-h', 'localhost', '-P', '7306', '-u', 'g_abcdefghijklmnopqrst', '--password=tok-en', 'test'],
+  it('starts psql with the URL minus its password and the token in PGPASSWORD', () => {
+    expect(psqlCommand({ ...connection, protocol: 'postgres', url: 'postgres://u:p@h:1/d' })).toEqual({
+      programs: ['psql'], args: ['postgres://u@h:1/d'], env: { PGPASSWORD: 'tok-en' },
     });
-    expect(mysqlCommand({ ...connection, database: '' }).args.at(-1)).toBe('--password=tok-en');
+  });
+
+  it('starts mariadb over TCP with the option file first and no password among the arguments', () => {
+    expect(mysqlCommand(connection, '/tmp/x/client.cnf')).toEqual({
+      programs: ['mariadb', 'mysql'],
+      args: ['--defaults-extra-file=/tmp/x/client.cnf', '--protocol=TCP', '-h', 'localhost', '-P', '7306', '-u', 'g_abcdefghijklmnopqrst', 'test'],
+      env: {},
+    });
+    expect(mysqlCommand({ ...connection, database: '' }, '/f').args.at(-1)).toBe('g_abcdefghijklmnopqrst');
+    expect(mysqlOptionFile('tok-en')).toBe('[client]\npassword="tok-en"\n');
+    expect(() => mysqlOptionFile('a"b')).toThrow(/option file cannot carry/);
+    expect(() => mysqlOptionFile('a\nb')).toThrow(/option file cannot carry/);
   });
 });
 

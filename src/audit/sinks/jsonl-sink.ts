@@ -4,7 +4,8 @@
 // resolves only after its bytes are written and the file is fsynced — asynchronously, so the event loop never
 // blocks on the disk.
 import { once } from 'node:events';
-import { fsync } from 'node:fs';
+import { fsync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { StoredAuditEvent } from '../../store/store.js';
 import type { AuditDurability, AuditStreamSink } from './sink.js';
@@ -20,7 +21,7 @@ const LINE_PREFIX = JSON.stringify(STREAM_FORMAT_MEMBER).slice(0, -1);
 const UNREDACTED_SECRET_MEMBER = /[{,]"[^"\\]*(?:token|password|secret|authorization|api_?key)":(?!"\[redacted\]")/i;
 
 export interface JsonlAuditSinkOptions {
-  /** A file path (parent directories are created) or "-" for stdout. */
+  /** A file path (created 0600, missing parent directories 0700) or "-" for stdout. */
   readonly file: string;
   /** Operational messages only; never lines or bodies. */
   readonly logger?: Logger;
@@ -40,6 +41,32 @@ export function streamLine(record: StoredAuditEvent): string {
   if (UNREDACTED_SECRET_MEMBER.test(body)) body = canonicalJson(redactSecrets(JSON.parse(body) as unknown));
   const chain = `"chain":{"seq":${record.seq},"prev":${JSON.stringify(record.prev)},"hash":${JSON.stringify(record.hash)}}`;
   return body === '{}' ? `${LINE_PREFIX},${chain}}\n` : `${LINE_PREFIX},${chain},${body.slice(1)}\n`;
+}
+
+/** The file holds every statement and its parameters: the same privacy as the store (0600 in a 0700 directory). */
+const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_DIR_MODE = 0o700;
+
+/**
+ * Creates missing parent directories 0700 (existing ones are the operator's). An existing file that others may read
+ * is left as it is (a SIEM shipper's group may be meant to read it) but named in a warning (docs/decisions.md §21).
+ */
+function preparePrivateFile(file: string, logger: Logger | undefined): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+  } catch {
+    // The open that follows fails with the same cause (ENOTDIR, EACCES) and reports it where a failed open goes.
+  }
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return; // not there yet: created 0600 on open (or the open reports why it cannot be)
+  }
+  if ((mode & 0o077) !== 0) {
+    logger?.warn({ file, mode: `0${mode.toString(8)}` },
+      'audit file is open to other users: it holds every statement and its parameters; chmod 600 it unless that is intended');
+  }
 }
 
 export class JsonlAuditSink implements AuditStreamSink {
@@ -66,10 +93,10 @@ export class JsonlAuditSink implements AuditStreamSink {
 
   /** Starts opening without waiting: an open failure then shows as failing batches (logged, retried). */
   static create(options: JsonlAuditSinkOptions): JsonlAuditSink {
-    const destination = options.file === '-'
-      ? pino.destination({ dest: 1, sync: false })
-      : pino.destination({ dest: options.file, mkdir: true, sync: false });
-    return new JsonlAuditSink(destination, options.logger);
+    if (options.file === '-') return new JsonlAuditSink(pino.destination({ dest: 1, sync: false }), options.logger);
+    preparePrivateFile(options.file, options.logger);
+    // mode applies when the file is created; the umask can only narrow it.
+    return new JsonlAuditSink(pino.destination({ dest: options.file, mode: PRIVATE_FILE_MODE, sync: false }), options.logger);
   }
 
   private constructor(destination: Destination, logger: Logger | undefined) {
@@ -101,7 +128,15 @@ export class JsonlAuditSink implements AuditStreamSink {
   private async endDestination(): Promise<void> {
     const closed = once(this.#destination, 'close');
     this.#destination.end();
-    await closed;
+    try {
+      await closed;
+    } catch (error) {
+      // The last lines cannot be written (ENOSPC, EIO): the stream never closes, and pino's exit hook would flushSync
+      // it at exit, where sonic-boom retries every write error forever — the process would never end. Destroying it
+      // drops those lines (the store has the events; this close reports the failure) and disarms the hook.
+      this.#destination.destroy();
+      throw error;
+    }
   }
 
   private untilWritten(): Promise<void> {

@@ -3,7 +3,7 @@
 // statements whose SQL contains the text, newest first, across sessions (auditor/admin).
 import type { Command } from 'commander';
 import { apiClientFor, print, printJson, withApiOptions } from '../context.js';
-import { SilentExit, EXIT_FAILED } from '../errors.js';
+import { CliError, SilentExit, EXIT_FAILED } from '../errors.js';
 import { loadConfigForCli } from '../load-config.js';
 import { renderTable } from '../table.js';
 import { statementSearchSchema, type StatementHit } from './review-schemas.js';
@@ -37,18 +37,23 @@ export function describeVerdict(verdict: ChainVerdict): string {
 }
 
 /**
- * Loads only what offline verification needs, and only when asked: a literal dynamic import is type-checked like a
- * static one, but keeps the store drivers (and better-sqlite3's native module) out of every other CLI command.
+ * Reads the chain straight from the store, read-only (never creating or migrating it). Loads only what offline
+ * verification needs, and only when asked: a literal dynamic import is type-checked like a static one, but keeps the
+ * store drivers (and better-sqlite3's native module) out of every other CLI command.
  */
 async function verifyOffline(configPath: string): Promise<ChainVerdict> {
   const config = await loadConfigForCli(configPath);
-  const [{ openStore }, { verifyStoredChain }] = await Promise.all([import('../../store/open.js'), import('../../audit/verify.js')]);
-  const store = await openStore(config.store.url);
+  const [{ openChainReadOnly }, { verifyStoredChain }] = await Promise.all([import('./offline-chain.js'), import('../../audit/verify.js')]);
+  const chain = await openChainReadOnly(config.store.url);
+  let verdict: ChainVerdict;
   try {
-    return await verifyStoredChain(store, { batchSize: 1_000 });
+    verdict = await verifyStoredChain(chain, { batchSize: 1_000 });
   } finally {
-    await store.close();
+    await chain.close();
   }
+  // Every started jitgate records events: an empty trail is the wrong store (or a wiped one), never "chain OK".
+  if (verdict.ok && verdict.events === 0) throw new CliError(`store ${chain.label} holds no audit events: nothing to verify`);
+  return verdict;
 }
 
 export function registerAudit(program: Command): void {

@@ -39,6 +39,8 @@ export function registerRequest(program: Command): void {
         ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
         ...(options.reason === undefined ? {} : { reason: options.reason }),
       });
+      const clamp = clampNotice(created, options.ttl !== undefined);
+      if (clamp !== undefined) warn(clamp);
       const cache = new TokenCache();
       const saved = await saveToken(cache, created);
       if (!options.json) printCreated(created, saved ? cache.path : undefined, options.wait === true);
@@ -58,6 +60,14 @@ export function registerRequest(program: Command): void {
 /** The `request --json` contract (DESIGN §7): exactly these fields, state and expiry as last seen. */
 export function requestJson(created: CreatedGrant, current: Grant) {
   return { id: created.id, state: current.state, expiresAt: current.expiresAt, token: created.token, connection: created.connection };
+}
+
+/** `ttl 9h clamped to 8h by policy dev-readonly`: a shorter grant than asked is said, never granted silently. */
+export function clampNotice(created: CreatedGrant, ttlGiven: boolean): string | undefined {
+  const clamp = created.ttlClamped;
+  if (clamp === undefined || clamp === null || created.requestedTtlSeconds === undefined) return undefined;
+  const asked = `${ttlGiven ? 'ttl' : 'default ttl'} ${formatSpan(created.requestedTtlSeconds)}`;
+  return `${asked} clamped to ${formatSpan(clamp.maxTtlSeconds)} by ${clamp.by === 'policy' ? `policy ${clamp.name}` : `role ${clamp.name}'s max_ttl on ${created.resource}`}`;
 }
 
 async function saveToken(cache: TokenCache, created: CreatedGrant): Promise<boolean> {

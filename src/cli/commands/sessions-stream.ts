@@ -3,8 +3,7 @@
 import type { Command } from 'commander';
 import { ApiClient, ApiError } from '../api-client.js';
 import { apiErrorBodySchema } from '../api-schemas.js';
-import { resolveApiOptions } from '../context.js';
-import { CliError } from '../errors.js';
+import { resolveApiTarget } from '../context.js';
 
 export interface SseEvent {
   readonly event: string;
@@ -14,17 +13,16 @@ export interface SseEvent {
 
 /** GET `path` (relative to the API root) with the caller's key; a non-2xx answer becomes an ApiError. */
 export async function openStream(command: Command, path: string, accept: string, signal?: AbortSignal): Promise<Response> {
-  const { url, apiKey } = resolveApiOptions(command);
-  const base = new ApiClient(url, apiKey).url; // validates the address the same way every other command does
+  const { url, apiKey, urlSource } = resolveApiTarget(command);
+  const client = new ApiClient(url, apiKey, fetch, urlSource); // validates the address the same way every other command does
+  const base = client.url;
   const headers: Record<string, string> = { accept };
   if (apiKey !== undefined && apiKey !== '') headers.authorization = `Bearer ${apiKey}`;
   let response: Response;
   try {
     response = await fetch(new URL(path, `${base}/`), { headers, ...(signal ? { signal } : {}) });
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-    const code = cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
-    throw new CliError(`cannot reach jitgate at ${base}: ${code === 'ECONNREFUSED' ? 'connection refused' : code ?? String(error)}`);
+    throw client.unreachableError(error);
   }
   if (!response.ok) {
     const text = await response.text();
