@@ -44,7 +44,7 @@ resources:
     sessionRecords: { insertSession: async () => {}, updateSession: async () => {} },
     resources: () => resource,
     logger: createLogger('warn'), shutdown: shutdown.signal, tls: { context: undefined, require: false },
-    maxAuditSqlBytes: 1024 * 1024, parameters: 'full', mockSecretKey: randomBytes(32),
+    maxAuditSqlBytes: 1024 * 1024, parameters: 'full', mockSecretKey: randomBytes(32), warnBeforeMs: 60_000,
   };
   /** Listens on a free port with `engine`; the handle logs in with the stub grant's id and token. */
   const serve = async (engine) => {
@@ -63,7 +63,7 @@ resources:
 /** The Postgres engine, stubbed, on a free port. */
 export async function startRelayOnly(upstream) {
   const { engines, deps, serve } = await stubbed('postgres', upstream);
-  return serve(new engines.PostgresEngine({ ...deps, maxMessageBytes: 256 * 1024 * 1024, warnBeforeMs: 60_000 }));
+  return serve(new engines.PostgresEngine({ ...deps, maxMessageBytes: 256 * 1024 * 1024 }));
 }
 
 /** The MySQL engine, stubbed, on a free port. */

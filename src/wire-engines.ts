@@ -11,9 +11,10 @@ import type { AuditLog } from './audit/events.js';
 import type { Config } from './config/schema.js';
 import type { LeaseManager } from './credentials/lease-manager.js';
 import type { MysqlEngineDeps } from './engines/mysql/deps.js';
-import type { GrantDirectory, LeaseSource, PostgresEngineDeps } from './engines/postgres/deps.js';
+import type { PostgresEngineDeps } from './engines/postgres/deps.js';
 import { listenerSecureContext } from './net/tls.js';
 import type { SessionRegistry } from './session/registry.js';
+import type { GrantDirectory, LeaseSource, SessionCoreDeps } from './session/session-deps.js';
 import type { Store } from './store/store.js';
 
 export interface EngineParts {
@@ -47,7 +48,7 @@ function leaseSource(leases: LeaseManager): LeaseSource {
 }
 
 /** What both engines share: the grant, lease, audit and session collaborators, TLS and audit limits. */
-function commonDeps(parts: EngineParts, engine: 'postgres' | 'mysql') {
+function commonDeps(parts: EngineParts, engine: 'postgres' | 'mysql'): SessionCoreDeps {
   const { config } = parts;
   return {
     grants: grantDirectory(parts),
@@ -64,6 +65,7 @@ function commonDeps(parts: EngineParts, engine: 'postgres' | 'mysql') {
     holdRepliesForAudit: config.audit.durability === 'fsync',
     // Per engine and per process: the mock verifiers of unknown grants must not be predictable across restarts.
     mockSecretKey: randomBytes(32),
+    warnBeforeMs: config.grants.warn_before * 1000,
   };
 }
 
@@ -71,7 +73,6 @@ export function postgresEngineDeps(parts: EngineParts): PostgresEngineDeps {
   return {
     ...commonDeps(parts, 'postgres'),
     maxMessageBytes: parts.config.limits.max_message_bytes,
-    warnBeforeMs: parts.config.grants.warn_before * 1000,
   };
 }
 

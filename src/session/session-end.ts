@@ -3,7 +3,7 @@
 // many sessions of the grant remain (teardown on_disconnect counts them).
 import type { Logger } from 'pino';
 import type { AuditEventInput, AuditLog } from '../audit/events.js';
-import type { LeaseSource, SessionRecords } from '../engines/postgres/deps.js';
+import type { LeaseSource, SessionRecords } from './session-deps.js';
 import type { SessionRecord } from '../store/store.js';
 import type { SessionRegistry } from './registry.js';
 import { describeEndReason, type Session } from './session.js';

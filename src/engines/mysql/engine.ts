@@ -1,32 +1,30 @@
-// The MySQL engine: one client connection from accept to close, as numbered steps (STYLE rule 9).
-//   1 greet (HandshakeV10, TLS) → 2 read HandshakeResponse41 → 3 authenticate the grant → session start
-//   → 4 acquire the lease → 5 log in upstream → 6 the client's OK → 7 relay → 8 teardown.
+// The MySQL engine: steps 1–3 of a session, then the MySQL half of the rest (STYLE rule 9).
+//   1 greet (HandshakeV10, TLS) → 2 read HandshakeResponse41 → 3 authenticate the grant → the session core
+//   (src/session/run-session.ts): session start → 4 lease → 5 log in upstream → 6 the client's OK → 7 relay
+//   (framing.ts) → 8 teardown.
 import type { Socket } from 'node:net';
 import { encodePacket } from '../../../protocols/mysql/packet-framer.js';
 import { mysqlError, errorForWireFormat, ServerErrno } from '../../../protocols/mysql/server-errors.js';
 import { encodeErrPacket, type ErrFields } from '../../../protocols/mysql/server-results.js';
 import { CapabilityFlag, Charset } from '../../../protocols/mysql/constants.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import { decideAccess, describeRefusal, type AccessRefusal } from '../../access/access-decision.js';
 import type { Grant } from '../../access/grant.js';
-import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import type { Lease } from '../../credentials/broker.js';
-import { ServerPool } from '../../net/server-pool.js';
-import { DurableReplyGate } from '../../session/durable-replies.js';
-import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
-import { emitSafely, recordSessionEnd, recordSessionStart } from '../../session/session-end.js';
+import { loginSignal, SessionCore, type ProtocolSession } from '../../session/run-session.js';
+import { emitSafely } from '../../session/session-end.js';
 import type { MysqlEngineDeps } from './deps.js';
+import { errFor, MysqlFraming } from './framing.js';
 import { greetClient, mockVerifiers, OFFERED_CAPABILITIES, proveToken, type AcceptedClient, type ServerIdentity } from './handshake.js';
-import { PeerClosed } from './packet-reader.js';
-import { MysqlRelay } from './relay.js';
-import { resetMysqlServer } from './server-reset.js';
-import { commandRefusal } from './policy.js';
 import { routeKill } from './kill-statement.js';
+import { PeerClosed } from './packet-reader.js';
+import { commandRefusal } from './policy.js';
+import { resetMysqlServer } from './server-reset.js';
 import { MysqlTap } from './tap.js';
 import { AdvertisedThreads } from './thread-ids.js';
 import { connectMysqlUpstream, killQuery, MysqlUpstreamError, probeGreeting, type MysqlUpstreamLogin, type MysqlUpstreamSession } from './upstream.js';
 
-const LOGIN_TIMEOUT_MS = 30_000;
 const PROBE_TIMEOUT_MS = 3_000;
 /** Used until (or when never) a MySQL resource answers the start probe. */
 const DEFAULT_IDENTITY: ServerIdentity = {
@@ -47,31 +45,31 @@ function clientHost(socket: Socket): string {
   return socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
 }
 
-/**
- * DESIGN §4 step 3: what the client is told when its session ends — as the answer to its pending command, or, idle,
- * as an unsolicited ERR (relay.ts `finish`).
- */
-function errFor(reason: SessionEndReason, grant: string): ErrFields | undefined {
-  switch (reason.kind) {
-    case 'grant_expired': return mysqlError.grantExpired(grant);
-    case 'grant_revoked':
-    case 'ended_by_admin': return mysqlError.grantRevoked(grant);
-    case 'shutdown': return mysqlError.connectionKilled('jitgate is shutting down');
-    case 'audit_unavailable': return mysqlError.auditUnavailable();
-    // The relay told the client when it found the violation (onViolation): one ERR, not two.
-    case 'protocol_error': return undefined;
-    case 'client_closed':
-    case 'upstream_closed': return undefined;
+/** Why a grant may not connect now (src/access/access-decision.ts), in the words the ERR and the audit event carry. */
+function refusalWords(refusal: AccessRefusal, grant: Grant, host: string): string {
+  switch (refusal.kind) {
+    case 'pending': return `grant ${grant.id} is pending approval`;
+    case 'ended': return `grant ${grant.id} is ${refusal.why}`;
+    case 'resource_missing': return `the resource of grant ${grant.id} is no longer configured`;
+    case 'wrong_protocol': return `grant ${grant.id} is for ${refusal.protocol} resource "${refusal.resource}"; use jitgate's Postgres port`;
+    case 'wrong_database': return describeRefusal(refusal);
+    case 'source_address': return `grant ${grant.id} may not connect from ${host}`;
   }
+}
+
+/** The connect-time refusal as the ERR this protocol sends: 1044 for another database, 1045 naming the reason otherwise. */
+function errForRefusal(refusal: AccessRefusal, grant: Grant, host: string): ErrFields {
+  if (refusal.kind === 'wrong_database') return mysqlError.dbAccessDenied(grant.id, refusal.asked, host);
+  return { ...mysqlError.accessDenied(grant.id, host, true), message: `Access denied for user '${grant.id}'@'${host}': ${refusalWords(refusal, grant, host)}` };
 }
 
 export class MysqlEngine {
   private identity: ServerIdentity = DEFAULT_IDENTITY;
   private readonly threads = new AdvertisedThreads();
-  private readonly servers: ServerPool<MysqlUpstreamSession>;
+  private readonly core: SessionCore<MysqlUpstreamSession>;
 
   constructor(private readonly deps: MysqlEngineDeps) {
-    this.servers = new ServerPool({ reset: resetMysqlServer, grantEnds: deps.sessions, shutdown: deps.shutdown });
+    this.core = new SessionCore(deps, { protocol: 'mysql', dialect: 'mysql', reset: resetMysqlServer });
   }
 
   /** Learns the upstream version and capabilities from the resources' greetings, so clients see the real server. */
@@ -95,7 +93,7 @@ export class MysqlEngine {
   async handleConnection(socket: Socket): Promise<void> {
     const host = clientHost(socket);
     const address = `${host}:${socket.remotePort ?? 0}`;
-    const login = AbortSignal.any([AbortSignal.timeout(LOGIN_TIMEOUT_MS), this.deps.shutdown]);
+    const login = loginSignal(this.deps.shutdown);
     const connectionId = this.threads.mint();
     let client: AcceptedClient;
     try {
@@ -126,150 +124,69 @@ export class MysqlEngine {
       return;
     }
     if (!proven || !grant) return refuse(mysqlError.accessDenied(user, host, true), grant ? 'wrong token' : 'unknown grant');
-    const decision = this.decide(grant, client, address, host);
-    if ('refusal' in decision) return refuse(decision.refusal, decision.reason);
+    const database = client.response.database;
+    const decision = decideAccess(grant, this.deps.resources(grant.resource),
+      { protocol: 'mysql', database: database === null || database === '' ? undefined : database, address },
+      (proven, from) => this.deps.grants.allowsAddress(proven, from));
+    if (!decision.ok) return refuse(errForRefusal(decision.refusal, grant, host), refusalWords(decision.refusal, grant, host));
     client.reader.detach();
     // Returned, not awaited: this frame (greeting, reader, login signal) is not kept for the session's lifetime.
-    return this.runSession(client, address, grant, decision.resource);
-  }
-
-  private decide(grant: Grant, client: AcceptedClient, address: string, host: string): { resource: ResourceConfig } | { refusal: ErrFields; reason: string } {
-    const user = grant.id;
-    const denied = (why: string): { refusal: ErrFields; reason: string } =>
-      ({ refusal: { ...mysqlError.accessDenied(user, host, true), message: `Access denied for user '${user}'@'${host}': ${why}` }, reason: why });
-    if (grant.state === 'pending') return denied(`grant ${grant.id} is pending approval`);
-    if (grant.state === 'denied' || grant.state === 'ended') return denied(`grant ${grant.id} is ${grant.endReason ?? grant.state}`);
-    if (grant.expiresAt.getTime() <= Date.now()) return denied(`grant ${grant.id} is expired`);
-    const resource = this.deps.resources(grant.resource);
-    if (!resource) return denied(`the resource of grant ${grant.id} is no longer configured`);
-    if (resource.protocol !== 'mysql') return denied(`grant ${grant.id} is for ${resource.protocol} resource "${resource.name}"; use jitgate's Postgres port`);
-    const database = client.response.database;
-    if (database !== null && database !== '' && database !== resource.database) {
-      return { refusal: mysqlError.dbAccessDenied(user, database, host), reason: 'wrong database' };
-    }
-    if (!this.deps.grants.allowsAddress(grant, address)) return denied(`grant ${grant.id} may not connect from ${host}`);
-    return { resource };
+    return this.core.run(this.protocolSession(client, address, grant, decision.resource));
   }
 
   private authFailed(address: string, user: string, reason: string, code: string): void {
     emitSafely(this.deps.audit, this.deps.logger, { type: 'session.auth_failed', protocol: 'mysql', client: address, user: user.slice(0, 64), reason, code });
   }
 
-  private async runSession(client: AcceptedClient, address: string, grant: Grant, resource: ResourceConfig): Promise<void> {
+  /** Steps 4–8 as the session core runs them, with this client's MySQL specifics. */
+  private protocolSession(client: AcceptedClient, address: string, grant: Grant, resource: ResourceConfig): ProtocolSession<MysqlUpstreamSession> {
     const { deps } = this;
-    const program = client.response.connectAttributes?.get('program_name') ?? client.response.connectAttributes?.get('_client_name') ?? null;
-    const session = new Session({ grant, protocol: 'mysql', clientAddress: address, tls: client.tls, program, shutdown: deps.shutdown });
-    deps.sessions.add(session);
-    const started = Date.now();
-    recordSessionStart(deps, session, {
-      id: session.id, grantId: grant.id, resource: resource.name, role: grant.role, user: grant.requester, protocol: 'mysql',
-      clientAddress: address, clientProgram: program, tls: client.tls, startedAt: session.startedAt, endedAt: null, endReason: null,
-      bytesIn: 0, bytesOut: 0, statements: 0,
+    const attributes = client.response.connectAttributes;
+    const loginAs = (lease: Lease): MysqlUpstreamLogin => ({
+      resource, user: lease.username, password: lease.password.reveal(), database: resource.database,
+      capabilities: client.capabilities, mariadbCapabilities: client.mariadbCapabilities,
+      characterSet: client.response.characterSet, maxPacketSize: client.response.maxPacketSize, connectAttributes: attributes,
     });
-    emitSafely(deps.audit, deps.logger, { type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'mysql',
-      user: grant.requester, client: address, tls: client.tls, ...(program ? { program } : {}) });
-    let replyGate: DurableReplyGate | undefined;
-    const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'mysql',
-      parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes,
-      ...(deps.holdRepliesForAudit === true ? { onRecorded: (written: Promise<void>) => replyGate?.recorded(written) } : {}) });
-
-    let upstream: MysqlUpstreamSession;
-    let login: MysqlUpstreamLogin;
-    let serverKey: string | undefined;
-    try {
-      // Steps 4–5: the grant's shared lease, then the upstream login with the capabilities the client negotiated; a
-      // user the database refuses (dropped behind jitgate's back) is re-issued once, a second refusal is the answer.
-      let lease = await deps.leases.acquire(grant);
-      await deps.grants.activate(grant);
-      const loginAs = (current: Lease): MysqlUpstreamLogin => ({
-        resource, user: current.username, password: current.password.reveal(), database: resource.database,
-        capabilities: client.capabilities, mariadbCapabilities: client.mariadbCapabilities,
-        characterSet: client.response.characterSet, maxPacketSize: client.response.maxPacketSize,
-        connectAttributes: client.response.connectAttributes,
-      });
-      // A lease revoked when its last session leaves (teardown on_disconnect) keeps no server connections.
-      const keyOf = (current: Lease): string | undefined => (resource.teardown.mode === 'on_disconnect' ? undefined : serverKeyOf(current.leaseId, resource, client));
-      const connect = (current: Lease): Promise<MysqlUpstreamSession> => connectMysqlUpstream(loginAs(current), session.signal);
-      serverKey = keyOf(lease);
-      upstream = (serverKey === undefined ? undefined : this.servers.take(serverKey)) ?? await connect(lease).catch(async (error: unknown) => {
-        if (!(error instanceof MysqlUpstreamError && error.rejectsLease)) throw error;
-        lease = await deps.leases.reissue(grant, lease);
-        return connect(lease);
-      });
-      // The lease the connection is logged in as: a re-issued one has its own password (and, from Vault, its own id).
-      login = loginAs(lease);
-      serverKey = keyOf(lease);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      // The database's own refusal (its ERR) is passed on as it is; only a server that did not answer is 1040.
-      const answer = error instanceof MysqlUpstreamError ? error.serverAnswer : undefined;
-      const told = session.isEnded ? errFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : answer ?? mysqlError.upstreamUnavailable(message);
-      if (told) client.socket.end(encodePacket(client.reader.nextSequenceId, encodeErrPacket(told, client.capabilities)));
-      else client.socket.destroy();
-      session.end({ kind: 'upstream_closed', detail: message });
-      await this.endSession(session, recorder.count, started);
-      return;
-    }
-
-    // Step 6: the server's own auth OK, as the answer to the client's login.
-    client.socket.write(encodePacket(client.reader.nextSequenceId, upstream.okPayload));
-
-    // Step 7: relay until either side or the grant ends.
-    const tap = new MysqlTap(recorder, client.capabilities, client.mariadbCapabilities, 4096);
-    const threadId = upstream.greeting.connectionId;
-    // From now until the session ends, a KILL of the greeting's id (from this grant's sessions) reaches this thread.
-    this.threads.bind(client.connectionId, grant.id, threadId);
-    // MySQL has no asynchronous messages to send at a boundary, so nothing waits for the gate's release.
-    if (deps.holdRepliesForAudit === true) replyGate = new DurableReplyGate(client.socket, upstream.socket, () => {}, () => session.end({ kind: 'audit_unavailable' }));
-    const relay = new MysqlRelay(client.socket, upstream.socket, session, tap, {
-      ...(replyGate === undefined ? {} : { replyGate }),
-      refusal: (command) => {
-        const refused = commandRefusal(command, resource, grant.id, () => deps.audit.accepting());
-        // A command the policy refuses is on record; one refused because the audit trail is failing cannot be.
-        if (refused?.byPolicy === true) {
-          emitSafely(deps.audit, deps.logger, { type: 'policy.blocked', session: session.id, grant: grant.id, reason: refused.fields.message, detail: command.type });
+    const err = (fields: ErrFields): Buffer => encodePacket(client.reader.nextSequenceId, encodeErrPacket(fields, client.capabilities));
+    return {
+      client: client.socket, leftover: Buffer.alloc(0), clientAddress: address, tls: client.tls,
+      program: attributes?.get('program_name') ?? attributes?.get('_client_name') ?? null, grant, resource,
+      serverKey: (lease) => serverKeyOf(lease.leaseId, resource, client),
+      connect: (lease, signal) => connectMysqlUpstream(loginAs(lease), signal),
+      loginFailure: (error, ended) => {
+        if (ended !== undefined) {
+          const told = errFor(ended, grant.id);
+          return told === undefined ? undefined : err(told);
         }
-        return refused?.fields;
+        // The database's own refusal (its ERR) is passed on as it is; only a server that did not answer is 1040.
+        const answer = error instanceof MysqlUpstreamError ? error.serverAnswer : undefined;
+        return err(answer ?? mysqlError.upstreamUnavailable(error instanceof Error ? error.message : String(error)));
       },
-      onViolation: (detail, told) => {
-        if (!client.socket.destroyed) client.socket.write(encodePacket(1, encodeErrPacket(told, client.capabilities)));
-        session.end({ kind: 'protocol_error', detail });
+      // Step 6: the server's own auth OK, as the answer to the client's login.
+      introduce: (upstream) => encodePacket(client.reader.nextSequenceId, upstream.okPayload),
+      framing: (upstream, session, recorder, lease) => {
+        const threadId = upstream.greeting.connectionId;
+        // From now until the session ends, a KILL of the greeting's id (from this grant's sessions) reaches this thread.
+        this.threads.bind(client.connectionId, grant.id, threadId);
+        const login = loginAs(lease);
+        return new MysqlFraming(new MysqlTap(recorder, client.capabilities, client.mariadbCapabilities, 4096), {
+          grant: grant.id, capabilities: client.capabilities, maxPayloadBytes: deps.maxPacketBytes,
+          clientRetainBytes: deps.maxAuditSqlBytes + 64,
+          refusal: (command) => {
+            const refused = commandRefusal(command, resource, grant.id, () => deps.audit.accepting());
+            // A command the policy refuses is on record; one refused because the audit trail is failing cannot be.
+            if (refused?.byPolicy === true) {
+              emitSafely(deps.audit, deps.logger, { type: 'policy.blocked', session: session.id, grant: grant.id, reason: refused.fields.message, detail: command.type });
+            }
+            return refused?.fields;
+          },
+          killRoute: (command, payload, payloadLength) =>
+            routeKill(command, payload, payloadLength, (advertisedId) => this.threads.serverThreadOf(advertisedId, grant.id)),
+          cancel: () => { void killQuery(login, threadId).catch(() => {}); },
+          // At once: the server connection may be parked and go to another session while this one closes.
+          ending: () => this.threads.release(client.connectionId),
+        });
       },
-      killRoute: (command, payload, payloadLength) =>
-        routeKill(command, payload, payloadLength, (advertisedId) => this.threads.serverThreadOf(advertisedId, grant.id)),
-      cancelInFlight: () => { void killQuery(login, threadId).catch(() => {}); },
-      // Only a client that left on its own: every other end (expiry, revocation, shutdown) closes the server too.
-      keepUpstream: () => serverKey !== undefined && session.endReason?.kind === 'client_closed' && !deps.shutdown.aborted,
-    }, { capabilities: client.capabilities, maxPayloadBytes: deps.maxPacketBytes, clientRetainBytes: deps.maxAuditSqlBytes + 64 });
-    const expiry = setTimeout(() => session.end({ kind: 'grant_expired' }), Math.max(0, grant.expiresAt.getTime() - Date.now()) + 2_000);
-    expiry.unref();
-    session.signal.addEventListener('abort', () => {
-      // At once: the server connection may be parked and go to another session while this one closes.
-      this.threads.release(client.connectionId);
-      const reason = session.endReason ?? { kind: 'shutdown' };
-      if (reason.kind === 'client_closed' || reason.kind === 'upstream_closed') relay.shutdown();
-      else relay.close(errFor(reason, grant.id));
-    }, { once: true });
-    relay.start();
-    const park = serverKey === undefined ? undefined : (): void => { void this.servers.park(serverKey, grant.id, upstream); };
-    // Returned, not awaited, as above: the login's locals (the lease's password, the client's handshake) go now.
-    return this.untilSessionEnds(session, relay, tap, recorder, expiry, started, park, client.connectionId);
+    };
   }
-
-  /** Step 8, once the relay is done: bookkeeping; the lease ends with the grant (DESIGN §4). */
-  private async untilSessionEnds(session: Session, relay: MysqlRelay, tap: MysqlTap, recorder: SessionStatementRecorder,
-    expiry: NodeJS.Timeout, started: number, park: (() => void) | undefined, connectionId: number): Promise<void> {
-    await relay.done;
-    this.threads.release(connectionId); // already, unless the session ended before its abort listener was in place
-    // A server connection the relay handed back is reset and parked before the session's end is counted.
-    if (relay.keptUpstream) park?.();
-    clearTimeout(expiry);
-    tap.abandon({ code: '1927', message: `session ended: ${describeEndReason(session.endReason ?? { kind: 'shutdown' })}` });
-    await this.endSession(session, recorder.count, started);
-  }
-
-  private endSession(session: Session, statements: number, started: number): Promise<void> {
-    return recordSessionEnd(this.deps, session, statements, started);
-  }
-
 }

@@ -15,6 +15,7 @@ import { decodeServerGreeting, type HandshakeV10 } from '../../../protocols/mysq
 import type { ErrFields, ErrPacket } from '../../../protocols/mysql/server-results.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { upstreamTlsOptional, upstreamTlsOptions } from '../../net/tls.js';
+import { UpstreamFailure } from '../../session/upstream-failure.js';
 import { PacketReader } from './packet-reader.js';
 
 
@@ -24,14 +25,14 @@ import { PacketReader } from './packet-reader.js';
  * denied … to database"). Without it the failure was no answer at all (refused, timed out, TLS): 1040-style
  * "upstream unavailable".
  */
-export class MysqlUpstreamError extends Error {
+export class MysqlUpstreamError extends UpstreamFailure {
   constructor(message: string, readonly errno?: number, readonly serverAnswer?: ErrFields) {
     super(message);
     this.name = 'MysqlUpstreamError';
   }
 
   /** The database does not take the lease user's password (or has no such account): re-issuing may help. */
-  get rejectsLease(): boolean {
+  override get rejectsLease(): boolean {
     return this.serverAnswer?.errno === ServerErrno.ER_ACCESS_DENIED_ERROR;
   }
 }

@@ -9,15 +9,12 @@ import { decodeSASLInitialResponse, decodeSASLResponse } from '../../../protocol
 import { mockScramSecret, ScramServer, type ScramSecret } from '../../../protocols/postgres/scram-server.js';
 import { pgError } from '../../../protocols/postgres/sqlstate.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
+import { decideAccess, describeRefusal, type AccessRefusal } from '../../access/access-decision.js';
 import type { Grant } from '../../access/grant.js';
 import { parseScramSecret } from '../../access/tokens.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import type { ClientReader } from './client-reader.js';
 import type { PostgresEngineDeps } from './deps.js';
-
-type AccessDecision =
-  | { readonly ok: true; readonly grant: Grant; readonly resource: ResourceConfig }
-  | { readonly ok: false; readonly error: ErrorFields<'FATAL'>; readonly reason: string };
 
 export type AuthOutcome =
   | {
@@ -53,21 +50,16 @@ function requestedDatabase(parameters: Readonly<Record<string, string>>, user: s
   return database === undefined || database === '' || database === user ? undefined : database;
 }
 
-function accessDecision(grant: Grant, resource: ResourceConfig | undefined, database: string | undefined,
-  address: string, deps: PostgresEngineDeps): AccessDecision {
-  const refuse = (error: ErrorFields<'FATAL'>, reason: string): AccessDecision => ({ ok: false, error, reason });
-  if (grant.state === 'pending') return refuse(pgError.grantPending(grant.id), 'grant pending');
-  if (grant.state === 'denied') return refuse(pgError.grantEnded(grant.id, 'denied'), 'grant denied');
-  if (grant.state === 'ended') return refuse(pgError.grantEnded(grant.id, grant.endReason ?? 'expired'), `grant ${grant.endReason ?? 'ended'}`);
-  // The scheduler may be a moment behind: the end time itself is checked at every login (DESIGN §10).
-  if (grant.expiresAt.getTime() <= Date.now()) return refuse(pgError.grantEnded(grant.id, 'expired'), 'grant expired');
-  if (!resource) return refuse(pgError.accessDenied(`resource of grant ${grant.id} is no longer configured`), 'resource missing');
-  if (resource.protocol !== 'postgres') {
-    return refuse(pgError.accessDenied(`grant ${grant.id} is for ${resource.protocol} resource "${resource.name}"; use jitgate's MySQL port`), 'wrong protocol');
+/** The connect-time refusal (src/access/access-decision.ts) as the FATAL this protocol sends. */
+function fatalForRefusal(refusal: AccessRefusal, grant: Grant): ErrorFields<'FATAL'> {
+  switch (refusal.kind) {
+    case 'pending': return pgError.grantPending(grant.id);
+    case 'ended': return pgError.grantEnded(grant.id, refusal.why);
+    case 'resource_missing': return pgError.accessDenied(`resource of grant ${grant.id} is no longer configured`);
+    case 'wrong_protocol': return pgError.accessDenied(`grant ${grant.id} is for ${refusal.protocol} resource "${refusal.resource}"; use jitgate's MySQL port`);
+    case 'wrong_database': return pgError.invalidDatabase(refusal.asked, refusal.offered);
+    case 'source_address': return pgError.accessDenied(`grant ${grant.id} may not connect from ${refusal.address}`);
   }
-  if (database !== undefined && database !== resource.database) return refuse(pgError.invalidDatabase(database, resource.database), 'wrong database');
-  if (!deps.grants.allowsAddress(grant, address)) return refuse(pgError.accessDenied(`grant ${grant.id} may not connect from ${address}`), 'source address not allowed');
-  return { ok: true, grant, resource };
 }
 
 export async function authenticateGrant(write: (bytes: Buffer) => void, reader: ClientReader,
@@ -79,6 +71,8 @@ export async function authenticateGrant(write: (bytes: Buffer) => void, reader: 
   if (serverFinal === undefined || !grant) {
     return { ok: false, error: pgError.invalidPassword(user), reason: grant ? 'wrong token' : 'unknown grant' };
   }
-  const decision = accessDecision(grant, deps.resources(grant.resource), requestedDatabase(parameters, user), address, deps);
-  return { ...decision, serverFinal };
+  const decision = decideAccess(grant, deps.resources(grant.resource),
+    { protocol: 'postgres', database: requestedDatabase(parameters, user), address }, (proven, from) => deps.grants.allowsAddress(proven, from));
+  if (decision.ok) return { ok: true, grant, resource: decision.resource, serverFinal };
+  return { ok: false, error: fatalForRefusal(decision.refusal, grant), reason: describeRefusal(decision.refusal), serverFinal };
 }

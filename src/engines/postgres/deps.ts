@@ -1,58 +1,8 @@
-// What the Postgres engine needs from the rest of jitgate, as interfaces main.ts fills in (STYLE: engines never pick
-// their own brokers, sinks or store).
-import type { SecureContext } from 'node:tls';
-import type { Logger } from 'pino';
-import type { Grant } from '../../access/grant.js';
-import type { AuditLog } from '../../audit/events.js';
-import type { ParametersMode } from '../../audit/statement-recorder.js';
-import type { ResourceConfig } from '../../config/schema.js';
-import type { Lease } from '../../credentials/broker.js';
-import type { SessionRegistry } from '../../session/registry.js';
-import type { SessionPatch, SessionRecord } from '../../store/store.js';
+// What the Postgres engine needs from the rest of jitgate: the session core's collaborators (src/session/session-deps.ts)
+// and its own limits, filled in by main.ts (STYLE: engines never pick their own brokers, sinks or store).
+import type { SessionCoreDeps } from '../../session/session-deps.js';
 
-export interface GrantDirectory {
-  /** The grant a login names, or undefined (unknown id or not a grant id at all). */
-  lookup(id: string): Promise<Grant | undefined>;
-  /** Marks an approved grant active at its first session. */
-  activate(grant: Grant): Promise<void>;
-  /** Whether the grant's policy lets a client connect from `address` (source CIDRs). */
-  allowsAddress(grant: Grant, address: string): boolean;
-}
-
-export interface LeaseSource {
-  /** The grant's one shared database user, created at first use (DESIGN §10: never per connection). */
-  acquire(grant: Grant): Promise<Lease>;
-  /**
-   * The database refused `rejected` at the upstream login (its user was dropped or changed behind jitgate's back):
-   * the grant's replacement lease, issued once however many logins ask (and alerted), or the one already issued.
-   */
-  reissue(grant: Grant, rejected: Lease): Promise<Lease>;
-  /** A session of the grant closed; `remaining` sessions are still open (teardown on_disconnect counts them). */
-  released(grant: Grant, remaining: number): void;
-}
-
-export interface SessionRecords {
-  insertSession(session: SessionRecord): Promise<void>;
-  updateSession(id: SessionRecord['id'], patch: SessionPatch): Promise<void>;
-}
-
-export interface PostgresEngineDeps {
-  readonly grants: GrantDirectory;
-  readonly leases: LeaseSource;
-  readonly audit: AuditLog;
-  readonly sessions: SessionRegistry;
-  readonly sessionRecords: SessionRecords;
-  readonly resources: (name: string) => ResourceConfig | undefined;
-  readonly logger: Logger;
-  /** Aborted when jitgate shuts down: every session ends with 57P01. */
-  readonly shutdown: AbortSignal;
-  readonly tls: { readonly context: SecureContext | undefined; readonly require: boolean };
+export interface PostgresEngineDeps extends SessionCoreDeps {
+  /** The largest client message accepted (`limits.max_message_bytes`). */
   readonly maxMessageBytes: number;
-  readonly maxAuditSqlBytes: number;
-  readonly warnBeforeMs: number;
-  readonly parameters: ParametersMode;
-  /** `audit.durability: fsync`: a statement's result reaches the client only once its event is delivered. */
-  readonly holdRepliesForAudit?: boolean;
-  /** Per-process secret behind the mock SCRAM salt for unknown grants. */
-  readonly mockSecretKey: Uint8Array;
 }

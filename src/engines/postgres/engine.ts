@@ -1,7 +1,7 @@
-// The Postgres engine: one client connection from accept to close, as numbered steps (STYLE rule 9).
-//   1 negotiateTls + 2 readStartup → 3 authenticateGrant → session start → 4 acquireLease → 5 connectUpstream
-//   → 6 introduce (ParameterStatus, minted BackendKeyData, ReadyForQuery) → 7 relay → 8 teardown.
-// Every refusal is a protocol error naming its reason; every outcome is an audit event.
+// The Postgres engine: steps 1–3 of a session, then the Postgres half of the rest (STYLE rule 9).
+//   1 negotiateTls + 2 readStartup → 3 authenticateGrant → the session core (src/session/run-session.ts): session
+//   start → 4 lease → 5 connectUpstream → 6 introduce (ParameterStatus, minted BackendKeyData, ReadyForQuery) → 7 relay
+//   (framing.ts) → 8 teardown. Every refusal is a protocol error naming its reason; every outcome is an audit event.
 import type { Socket } from 'node:net';
 import { encodeAuthenticationOk } from '../../../protocols/postgres/backend-auth.js';
 import { encodeErrorResponse, encodeErrorResponseV2, encodeNoticeResponse, type ErrorFields } from '../../../protocols/postgres/backend-error.js';
@@ -11,24 +11,19 @@ import { StartupPacketError } from '../../../protocols/postgres/startup.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
 import type { Grant } from '../../access/grant.js';
 import type { AuditEventInput } from '../../audit/events.js';
-import { SessionStatementRecorder } from '../../audit/statement-recorder.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import type { Lease } from '../../credentials/broker.js';
-import { ServerPool } from '../../net/server-pool.js';
-import { DurableReplyGate } from '../../session/durable-replies.js';
-import { describeEndReason, Session, type SessionEndReason } from '../../session/session.js';
-import { emitSafely, recordSessionEnd, recordSessionStart } from '../../session/session-end.js';
+import { loginSignal, SessionCore, type ProtocolSession } from '../../session/run-session.js';
+import { emitSafely } from '../../session/session-end.js';
 import { ClientClosed } from './client-reader.js';
 import { authenticateGrant } from './authenticate.js';
 import type { PostgresEngineDeps } from './deps.js';
-import { PostgresRelay } from './relay.js';
+import { fatalFor, PostgresFraming } from './framing.js';
 import { resetPostgresServer } from './server-reset.js';
 import { readStartup } from './startup-phase.js';
 import { PostgresTap } from './tap.js';
 import { connectUpstream, sendUpstreamCancel, UpstreamError, type UpstreamSession } from './upstream.js';
 
-/** A client must finish startup and authentication within this time (PostgreSQL's authentication_timeout is 60s). */
-const LOGIN_TIMEOUT_MS = 60_000;
 /** Startup parameters that are jitgate's to decide, never passed on. */
 const RESERVED_PARAMETERS = new Set(['user', 'database', 'replication']);
 
@@ -44,20 +39,6 @@ function serverKeyOf(leaseId: string, resource: ResourceConfig, parameters: Read
   return JSON.stringify([leaseId, resource.name, resource.database, sorted]);
 }
 
-/** What the client is told when its session ends for `reason` (DESIGN §4 step 3). */
-function fatalFor(reason: SessionEndReason, grant: string): Buffer | undefined {
-  switch (reason.kind) {
-    case 'grant_expired': return fatal(pgError.grantExpired(grant));
-    case 'grant_revoked':
-    case 'ended_by_admin': return fatal(pgError.grantRevoked(grant));
-    case 'shutdown': return fatal(pgError.adminShutdown());
-    case 'protocol_error': return fatal(pgError.protocolViolation(reason.detail));
-    case 'audit_unavailable': return encodeErrorResponse(pgError.auditUnavailable('FATAL'));
-    case 'client_closed':
-    case 'upstream_closed': return undefined;
-  }
-}
-
 /**
  * Step 6's bytes, in one write: the SCRAM exchange's AuthenticationSASLFinal, AuthenticationOk, the server's
  * ParameterStatus values, jitgate's cancel key, ReadyForQuery.
@@ -70,15 +51,15 @@ function introduction(serverFinal: Buffer, parameterStatus: readonly (readonly [
 }
 
 export class PostgresEngine {
-  private readonly servers: ServerPool<UpstreamSession>;
+  private readonly core: SessionCore<UpstreamSession>;
 
   constructor(private readonly deps: PostgresEngineDeps) {
-    this.servers = new ServerPool({ reset: resetPostgresServer, grantEnds: deps.sessions, shutdown: deps.shutdown });
+    this.core = new SessionCore(deps, { protocol: 'postgres', dialect: 'postgres', reset: resetPostgresServer });
   }
 
   async handleConnection(socket: Socket): Promise<void> {
     const address = clientAddress(socket);
-    const login = AbortSignal.any([AbortSignal.timeout(LOGIN_TIMEOUT_MS), this.deps.shutdown]);
+    const login = loginSignal(this.deps.shutdown);
     const refuse = (fields: ErrorFields<'FATAL'>, target: Socket = socket): void => {
       if (!target.destroyed) target.end(fatal(fields));
     };
@@ -143,123 +124,40 @@ export class PostgresEngine {
     }
     const leftover = reader.detach();
     // Returned, not awaited: this frame (startup, reader, login signal) is not kept for the session's lifetime.
-    return this.runSession(client, leftover, tls, parameters, address, auth.grant, auth.resource, auth.serverFinal);
+    return this.core.run(this.protocolSession(client, leftover, tls, parameters, address, auth.grant, auth.resource, auth.serverFinal));
   }
 
-  private async runSession(client: Socket, leftover: Buffer, tls: boolean, parameters: Readonly<Record<string, string>>,
-    address: string, grant: Grant, resource: ResourceConfig, serverFinal: Buffer): Promise<void> {
+  /** Steps 4–8 as the session core runs them, with this client's Postgres specifics. */
+  private protocolSession(client: Socket, leftover: Buffer, tls: boolean, parameters: Readonly<Record<string, string>>,
+    address: string, grant: Grant, resource: ResourceConfig, serverFinal: Buffer): ProtocolSession<UpstreamSession> {
     const { deps } = this;
-    const session = new Session({ grant, protocol: 'postgres', clientAddress: address, tls, program: parameters.application_name ?? null, shutdown: deps.shutdown });
-    deps.sessions.add(session);
-    const started = Date.now();
-    recordSessionStart(deps, session, {
-      id: session.id, grantId: grant.id, resource: resource.name, role: grant.role, user: grant.requester, protocol: 'postgres',
-      clientAddress: address, clientProgram: session.program, tls, startedAt: session.startedAt, endedAt: null, endReason: null,
-      bytesIn: 0, bytesOut: 0, statements: 0,
-    });
-    this.emit({ type: 'session.started', session: session.id, grant: grant.id, resource: resource.name, protocol: 'postgres',
-      user: grant.requester, client: address, tls, ...(session.program ? { program: session.program } : {}) });
-
-    let replyGate: DurableReplyGate | undefined;
-    const recorder = new SessionStatementRecorder({ audit: deps.audit, session: session.id, grant: grant.id, dialect: 'postgres',
-      parameters: deps.parameters, maxSqlBytes: deps.maxAuditSqlBytes,
-      ...(deps.holdRepliesForAudit === true ? { onRecorded: (written: Promise<void>) => replyGate?.recorded(written) } : {}),
-      onLost: (error) => deps.logger.error({ err: error, session: session.id }, 'statement event not recorded: the audit log is already closed') });
-    let upstream: UpstreamSession | undefined;
-    let serverKey: string | undefined;
-    try {
-      // Step 4: the grant's one shared lease (issued at first use).
-      let lease = await deps.leases.acquire(grant);
-      await deps.grants.activate(grant);
-      // Step 5: log in upstream as the lease user; a user the database refuses (dropped behind jitgate's back) is
-      // re-issued once, and a second refusal is the client's answer.
-      const passThrough: Record<string, string> = {};
-      for (const [name, value] of Object.entries(parameters)) if (!RESERVED_PARAMETERS.has(name)) passThrough[name] = value;
-      // A lease revoked when its last session leaves (teardown on_disconnect) keeps no server connections.
-      const keyOf = (current: Lease): string | undefined => (resource.teardown.mode === 'on_disconnect' ? undefined : serverKeyOf(current.leaseId, resource, passThrough));
-      const connect = (current: Lease): Promise<UpstreamSession> => connectUpstream(
-        { resource, user: current.username, password: current.password.reveal(), database: resource.database, parameters: passThrough }, session.signal);
-      serverKey = keyOf(lease);
-      upstream = (serverKey === undefined ? undefined : this.servers.take(serverKey)) ?? await connect(lease).catch(async (error: unknown) => {
-        if (!(error instanceof UpstreamError && error.rejectsLease)) throw error;
-        lease = await deps.leases.reissue(grant, lease);
-        return connect(lease);
-      });
-      serverKey = keyOf(lease); // the lease the connection is logged in as (one from Vault has its own id)
-    } catch (error) {
-      const message = error instanceof UpstreamError ? error.message : `cannot obtain database credentials: ${error instanceof Error ? error.message : String(error)}`;
-      // The database's own refusal of the lease user is passed on as it is; only a server that did not answer is 08006.
-      const answer = error instanceof UpstreamError ? error.serverAnswer : undefined;
-      const told = session.isEnded ? fatalFor(session.endReason ?? { kind: 'shutdown' }, grant.id) : fatal(answer ?? pgError.upstreamUnavailable(message));
-      if (told) client.end(Buffer.concat([serverFinal, told]));
-      else client.destroy();
-      session.end({ kind: 'upstream_closed', detail: message });
-      await this.endSession(session, recorder.count, started);
-      return;
-    }
-
-    // Step 6: introduce the session — the server's parameters, a minted cancel key, ready.
-    const minted = deps.sessions.mintCancelKey(session, { host: resource.host, port: resource.port, processId: upstream.processId, secretKey: upstream.secretKey });
-    client.write(introduction(serverFinal, upstream.parameterStatus, minted));
-
-    // Step 7: relay until either side or the grant ends.
-    const tap = new PostgresTap(recorder);
-    const upstreamSession = upstream;
-    if (deps.holdRepliesForAudit === true) {
-      replyGate = new DurableReplyGate(client, upstream.socket, () => relay.flushNotice(), () => session.end({ kind: 'audit_unavailable' }));
-    }
-    const relay = new PostgresRelay(client, upstream.socket, session, tap, {
-      ...(replyGate === undefined ? {} : { replyGate }),
-      auditAccepting: () => deps.audit.accepting(),
-      refusal: (status) => Buffer.concat([encodeErrorResponse(pgError.auditUnavailable()), encodeReadyForQuery(status)]),
-      onViolation: (detail, kind) => session.end(kind === 'audit' ? { kind: 'audit_unavailable' } : { kind: 'protocol_error', detail }),
-      cancelInFlight: () => { void sendUpstreamCancel(resource.host, resource.port, upstreamSession.processId, upstreamSession.secretKey); },
-      // Only a client that left on its own: every other end (expiry, revocation, shutdown) closes the server too.
-      keepUpstream: () => serverKey !== undefined && session.endReason?.kind === 'client_closed' && !deps.shutdown.aborted,
-    }, deps.maxMessageBytes);
-    const timers = this.scheduleExpiry(session, relay);
-    session.signal.addEventListener('abort', () => {
-      const reason = session.endReason ?? { kind: 'shutdown' };
-      if (reason.kind === 'client_closed' || reason.kind === 'upstream_closed') relay.shutdown();
-      else relay.close(fatalFor(reason, grant.id));
-    }, { once: true });
-    relay.start(leftover);
-    const park = serverKey === undefined ? undefined : (): void => { void this.servers.park(serverKey, grant.id, upstreamSession); };
-    // Returned, not awaited, as above: the login's locals (the lease, its password, the parameters) go now.
-    return this.untilSessionEnds(session, relay, tap, recorder, timers, started, park);
+    const passThrough: Record<string, string> = {};
+    for (const [name, value] of Object.entries(parameters)) if (!RESERVED_PARAMETERS.has(name)) passThrough[name] = value;
+    return {
+      client, leftover, clientAddress: address, tls, program: parameters.application_name ?? null, grant, resource,
+      serverKey: (lease: Lease) => serverKeyOf(lease.leaseId, resource, passThrough),
+      connect: (lease: Lease, signal: AbortSignal) => connectUpstream(
+        { resource, user: lease.username, password: lease.password.reveal(), database: resource.database, parameters: passThrough }, signal),
+      loginFailure: (error, ended) => {
+        if (ended !== undefined) {
+          const told = fatalFor(ended, grant.id);
+          return told === undefined ? undefined : Buffer.concat([serverFinal, told]);
+        }
+        // The database's own refusal of the lease user is passed on as it is; only a server that did not answer is 08006.
+        const answer = error instanceof UpstreamError ? error.serverAnswer : undefined;
+        const message = error instanceof Error ? error.message : String(error);
+        const words = error instanceof UpstreamError ? message : `cannot obtain database credentials: ${message}`;
+        return Buffer.concat([serverFinal, fatal(answer ?? pgError.upstreamUnavailable(words))]);
+      },
+      introduce: (upstream, session) => introduction(serverFinal, upstream.parameterStatus,
+        deps.sessions.mintCancelKey(session, { host: resource.host, port: resource.port, processId: upstream.processId, secretKey: upstream.secretKey })),
+      framing: (upstream, _session, recorder) => new PostgresFraming(new PostgresTap(recorder), {
+        grant: grant.id, maxMessageBytes: deps.maxMessageBytes, auditAccepting: () => deps.audit.accepting(),
+        cancel: () => { void sendUpstreamCancel(resource.host, resource.port, upstream.processId, upstream.secretKey); },
+      }),
+      expiryWarning: (secondsLeft) => encodeNoticeResponse(pgNotice.expiryWarning(grant.id, secondsLeft)),
+    };
   }
-
-  /** Step 8, once the relay is done: teardown bookkeeping (the lease itself ends with the grant, DESIGN §4). */
-  private async untilSessionEnds(session: Session, relay: PostgresRelay, tap: PostgresTap, recorder: SessionStatementRecorder,
-    timers: readonly NodeJS.Timeout[], started: number, park: (() => void) | undefined): Promise<void> {
-    await relay.done;
-    // A server connection the relay handed back is reset and parked before the session's end is counted.
-    if (relay.keptUpstream) park?.();
-    for (const timer of timers) clearTimeout(timer);
-    tap.abandon({ code: '57P01', message: `session ended: ${describeEndReason(session.endReason ?? { kind: 'shutdown' })}` });
-    await this.endSession(session, recorder.count, started);
-  }
-
-  /** The warning notice before the end, and a per-session safety net in case the grant's end event is late. */
-  private scheduleExpiry(session: Session, relay: PostgresRelay): NodeJS.Timeout[] {
-    const untilEnd = session.grant.expiresAt.getTime() - Date.now();
-    const timers: NodeJS.Timeout[] = [];
-    const warnIn = untilEnd - this.deps.warnBeforeMs;
-    if (warnIn > 0) {
-      timers.push(setTimeout(() => {
-        const seconds = (session.grant.expiresAt.getTime() - Date.now()) / 1000;
-        relay.notify(encodeNoticeResponse(pgNotice.expiryWarning(session.grant.id, seconds)));
-      }, warnIn));
-    }
-    timers.push(setTimeout(() => session.end({ kind: 'grant_expired' }), Math.max(0, untilEnd) + 2_000));
-    for (const timer of timers) timer.unref();
-    return timers;
-  }
-
-  private endSession(session: Session, statements: number, started: number): Promise<void> {
-    return recordSessionEnd(this.deps, session, statements, started);
-  }
-
 
   /**
    * Queues an audit event. emit() rejects only once the audit log is closed (a failing sink makes it wait, never
@@ -268,5 +166,4 @@ export class PostgresEngine {
   private emit(event: AuditEventInput): void {
     emitSafely(this.deps.audit, this.deps.logger, event);
   }
-
 }

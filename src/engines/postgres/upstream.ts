@@ -13,6 +13,7 @@ import { SqlState } from '../../../protocols/postgres/sqlstate.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import { saltedPasswordFor } from './upstream-scram.js';
 import { upstreamTlsOptional, upstreamTlsOptions } from '../../net/tls.js';
+import { UpstreamFailure } from '../../session/upstream-failure.js';
 
 
 export interface UpstreamLogin {
@@ -38,7 +39,7 @@ export interface UpstreamSession {
  * is told exactly that, since it is the server's answer about the lease user (e.g. 28000 "role … is not permitted to
  * log in"). Without it the failure was no answer at all (refused, timed out, TLS) and the client hears 08006.
  */
-export class UpstreamError extends Error {
+export class UpstreamError extends UpstreamFailure {
   constructor(message: string, readonly code: string | undefined, readonly severity: string | undefined,
     readonly serverAnswer?: ErrorFields<'FATAL'>) {
     super(message);
@@ -49,7 +50,7 @@ export class UpstreamError extends Error {
    * The database does not take the lease user's password, or does not know the role: the user was dropped or
    * changed behind jitgate's back, and a re-issued lease may work (with SCRAM the server says 28P01 either way).
    */
-  get rejectsLease(): boolean {
+  override get rejectsLease(): boolean {
     const answer = this.serverAnswer;
     if (answer === undefined) return false;
     return answer.code === SqlState.invalidPassword
