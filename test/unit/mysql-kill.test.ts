@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GrantId } from '../../src/access/ids.js';
 import { killStatementText, parseKillStatement, routeKill } from '../../src/engines/mysql/kill-statement.js';
-import { AdvertisedThreads } from '../../src/engines/mysql/thread-ids.js';
+import { AdvertisedIds } from '../../src/session/advertised-ids.js';
 import { decodeClientCommand } from '../../protocols/mysql/client-commands.js';
 import { cat, u32 } from '../support/mysql-frames.js';
 
@@ -66,16 +66,16 @@ describe('routeKill', () => {
   });
 });
 
-describe('AdvertisedThreads', () => {
+describe('AdvertisedIds', () => {
   it('mints ids from 1, skipping those of live sessions', () => {
-    const threads = new AdvertisedThreads();
+    const threads = new AdvertisedIds();
     expect([threads.mint(), threads.mint()]).toEqual([1, 2]);
     threads.bind(3, G1, 100);
     expect(threads.mint()).toBe(4);
   });
 
   it('resolves an id to its server thread only for the same grant, and only while the session lives', () => {
-    const threads = new AdvertisedThreads();
+    const threads = new AdvertisedIds();
     const id = threads.mint();
     expect(threads.serverThreadOf(BigInt(id), G1)).toBeUndefined(); // greeted, no server connection yet
     threads.bind(id, G1, 900);

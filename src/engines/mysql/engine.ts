@@ -12,6 +12,7 @@ import { decideAccess, describeRefusal, type AccessRefusal } from '../../access/
 import type { Grant } from '../../access/grant.js';
 import type { ResourceConfig } from '../../config/schema.js';
 import type { Lease } from '../../credentials/broker.js';
+import { AdvertisedIds } from '../../session/advertised-ids.js';
 import { loginSignal, SessionCore, type ProtocolSession } from '../../session/run-session.js';
 import { emitSafely } from '../../session/session-end.js';
 import type { MysqlEngineDeps } from './deps.js';
@@ -22,7 +23,6 @@ import { PeerClosed } from './packet-reader.js';
 import { commandRefusal } from './policy.js';
 import { resetMysqlServer } from './server-reset.js';
 import { MysqlTap } from './tap.js';
-import { AdvertisedThreads } from './thread-ids.js';
 import { connectMysqlUpstream, killQuery, MysqlUpstreamError, probeGreeting, type MysqlUpstreamLogin, type MysqlUpstreamSession } from './upstream.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -65,7 +65,7 @@ function errForRefusal(refusal: AccessRefusal, grant: Grant, host: string): ErrF
 
 export class MysqlEngine {
   private identity: ServerIdentity = DEFAULT_IDENTITY;
-  private readonly threads = new AdvertisedThreads();
+  private readonly threads = new AdvertisedIds();
   private readonly core: SessionCore<MysqlUpstreamSession>;
 
   constructor(private readonly deps: MysqlEngineDeps) {

@@ -50,7 +50,7 @@ export interface AcceptedClient {
   /** Negotiated MariaDB extended capabilities (0 when either side is not MariaDB). */
   readonly mariadbCapabilities: number;
   readonly scramble: Buffer;
-  /** The connection id the greeting advertised (jitgate's own, see thread-ids.ts). */
+  /** The connection id the greeting advertised (jitgate's own, see src/session/advertised-ids.ts). */
   readonly connectionId: number;
 }
 

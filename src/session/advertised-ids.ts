@@ -1,8 +1,9 @@
-// The connection ids jitgate's MySQL greetings advertise, and the server thread behind each live session. The greeting
-// goes out before there is a server connection, so its id is jitgate's own; once the session has its upstream (new or
-// reused, src/net/server-pool.ts) the id maps to that connection's thread id, until the session ends. KILL by id
-// (kill-statement.ts) resolves through here, and only within the client's own grant.
-import type { GrantId } from '../../access/ids.js';
+// The connection ids a protocol advertises to its clients before there is a server connection (MySQL's greeting
+// carries one; Postgres' minted cancel keys live in registry.ts), and the server's own id behind each live session.
+// The advertised id is jitgate's; once the session has its upstream (new or reused, src/net/server-pool.ts) it maps to
+// that connection's server id, until the session ends. A KILL by id (engines/mysql/kill-statement.ts) resolves
+// through here, and only within the client's own grant.
+import type { GrantId } from '../access/ids.js';
 
 interface LiveThread {
   readonly grant: GrantId;
@@ -12,7 +13,7 @@ interface LiveThread {
 /** Ids stay positive signed 32-bit values: clients store the greeting's connection id as one. */
 const MAX_ADVERTISED_ID = 0x7fffffff;
 
-export class AdvertisedThreads {
+export class AdvertisedIds {
   private last = 0;
   private readonly live = new Map<number, LiveThread>();
 
