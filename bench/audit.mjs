@@ -19,18 +19,32 @@ const begin = () => ({ cpu: process.cpuUsage(), wall: performance.now() });
 /** Runs `events` statement events through each stage; returns per-event CPU figures and the lost count. */
 export async function benchAudit({ root, events = 50_000, log }) {
   const dist = (path) => import(new URL(`dist/src/${path}`, `file://${root}/`).href);
-  const [{ openStore }, { openAuditLog }, { prepareEvent }, { SessionStatementRecorder }, { GENESIS_HASH, linkHash }] = await Promise.all(
-    ['store/open.js', 'audit/create.js', 'audit/prepare-event.js', 'audit/statement-recorder.js', 'audit/chain.js'].map(dist));
+  const [{ openStore }, { openAuditLog }, { StatementInFlight }, { SessionStatementRecorder }, { GENESIS_HASH, linkHash }] = await Promise.all(
+    ['store/open.js', 'audit/create.js', 'audit/statement-record.js', 'audit/statement-recorder.js', 'audit/chain.js'].map(dist));
   const dir = mkdtempSync(join(tmpdir(), 'jitgate-bench-audit-'));
   const session = 's_benchbenchbenchbench';
   const grant = 'g_benchbenchbenchbench';
-  const fields = (i) => ({ kind: 'query', sql: SQL, started: new Date().toISOString(), duration_us: 80 + (i % 7), tag: 'SELECT 1', rows: 1, bytes: 24 });
+  // What the Postgres tap hands the recorder for one pgbench statement: the statement in flight and its outcome.
+  const statementAt = () => {
+    const statement = new StatementInFlight('query', SQL, performance.now() - 0.08);
+    statement.bytes = 24;
+    return statement;
+  };
+  const outcome = { tag: 'SELECT 1', rows: 1 };
+  // An audit log that keeps only the last body: the recorder's own work (numbering, redaction, the canonical event).
+  let lastBody = '';
+  const delivered = Promise.resolve();
+  const discard = { appendStatement: (recorded) => { lastBody = recorded.body; return delivered; } };
   try {
+    const preparing = new SessionStatementRecorder({ audit: discard, session, grant, dialect: 'postgres', parameters: 'full' });
     let start = begin();
-    for (let i = 0; i < events; i++) prepareEvent({ type: 'statement', session, grant, seq: i + 1, ...fields(i) });
+    for (let i = 0; i < events; i++) preparing.record(statementAt(), outcome);
     const prepare = cpuPerEvent(events, start);
     // The chain link alone (DESIGN §6: SHA-256 over prev ‖ canonical body): with preparation, the floor any store pays.
-    const bodies = Array.from({ length: 1000 }, (_, i) => prepareEvent({ type: 'statement', session, grant, seq: i + 1, ...fields(i) }).pending.body);
+    const bodies = Array.from({ length: 1000 }, () => {
+      preparing.record(statementAt(), outcome);
+      return lastBody;
+    });
     start = begin();
     let prev = GENESIS_HASH;
     for (let i = 0; i < events; i++) prev = linkHash(prev, bodies[i % bodies.length]);
@@ -43,7 +57,7 @@ export async function benchAudit({ root, events = 50_000, log }) {
     start = begin();
     // Paced like a busy session: 64 statements per event-loop turn, as pipelined replies arrive.
     for (let i = 0; i < events; i += 64) {
-      for (let k = i; k < Math.min(events, i + 64); k++) recorder.record(fields(k));
+      for (let k = i; k < Math.min(events, i + 64); k++) recorder.record(statementAt(), outcome);
       await new Promise((resolve) => setImmediate(resolve));
     }
     await audit.flush();

@@ -6,6 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 
+/** One settled promise for every dropped statement, as a real batch shares one among its events. */
+const DELIVERED = Promise.resolve();
+
 const ROLE = {
   postgres: `['CREATE ROLE "{{name}}" PASSWORD ''{{password}}''']`,
   mysql: `["CREATE USER '{{name}}' IDENTIFIED BY '{{password}}'"]`,
@@ -39,7 +42,7 @@ resources:
         password: new Secret(password), expiresAt: grant.expiresAt }),
       released: () => {},
     },
-    audit: { emit: async () => {}, accepting: () => true, flush: async () => {}, close: async () => {} },
+    audit: { emit: async () => {}, appendStatement: () => DELIVERED, accepting: () => true, flush: async () => {}, close: async () => {} },
     sessions: new SessionRegistry(),
     sessionRecords: { insertSession: async () => {}, updateSession: async () => {} },
     resources: () => resource,

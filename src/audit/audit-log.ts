@@ -4,7 +4,7 @@
 // callers (under `on_failure: block`) to refuse new statements.
 import type { Logger } from 'pino';
 import type { PendingAuditEvent, StoredAuditEvent } from '../store/store.js';
-import type { AuditEventInput, AuditLog } from './events.js';
+import type { AuditEventInput, AuditLog, RecordedStatement } from './events.js';
 import { describeProblem, prepareEvent } from './prepare-event.js';
 import type { AuditDurability, AuditRecordSink, AuditStreamSink } from './sinks/sink.js';
 
@@ -117,7 +117,17 @@ export class BatchingAuditLog implements AuditLog {
   /** Resolves once both sinks have the event; never rejects, except with AuditLogClosedError after close(). */
   emit(input: AuditEventInput): Promise<void> {
     if (this.#closed) return Promise.reject(new AuditLogClosedError());
-    const pending = this.prepare(input);
+    return this.enqueue(this.prepare(input));
+  }
+
+  /** The statement path: the recorder's canonical body goes into the batch as it is. */
+  appendStatement(statement: RecordedStatement): Promise<void> {
+    if (this.#closed) return Promise.reject(new AuditLogClosedError());
+    return this.enqueue({ id: statement.id, ts: new Date(statement.tsMs), type: 'statement', grantId: statement.grant,
+      sessionId: statement.session, actor: null, body: statement.body });
+  }
+
+  private enqueue(pending: PendingAuditEvent): Promise<void> {
     let batch = this.#queue[this.#queue.length - 1];
     if (batch === undefined || batch.items.length >= this.#batchMaxEvents) {
       batch = openBatch();

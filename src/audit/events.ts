@@ -68,8 +68,26 @@ export type AuditEventInput = AuditEvent extends infer E
   ? E extends AuditEvent ? Omit<E, 'id' | 'ts'> & { readonly id?: string; readonly ts?: string } : never
   : never;
 
+/**
+ * A statement event in its final form, built once by the session's recorder (statement-recorder.ts): `body` is its
+ * canonical JSON with secrets already redacted, appended to the chain as it is.
+ */
+export interface RecordedStatement {
+  readonly id: string;
+  /** The event's `ts`, in milliseconds. */
+  readonly tsMs: number;
+  readonly grant: string;
+  readonly session: string;
+  readonly body: string;
+}
+
 /** The audit trail as producers see it: engines, the grant service and brokers depend on this, not on sinks. */
 export interface AuditLog {
+  /**
+   * The statement path: appends a recorded statement without reshaping it (the generic `emit` completes, redacts and
+   * serialises every other event). Resolves and rejects as `emit` does.
+   */
+  appendStatement(statement: RecordedStatement): Promise<void>;
   /**
    * Queues an event; resolves once every sink has it (durably, under `durability: fsync`). A failing sink never
    * makes it reject (the event waits in the queue); only emitting after close() rejects.

@@ -4,8 +4,7 @@ import type { PendingAuditEvent } from '../store/store.js';
 import { canonicalJson, CanonicalJsonError } from './canonical.js';
 import { isoAtMillis } from './iso-time.js';
 import type { AuditEvent, AuditEventInput } from './events.js';
-import { redactEvent, redactPasswordLiterals } from './redact.js';
-import { orderedStatement, type StatementShape } from './statement-body.js';
+import { redactEvent } from './redact.js';
 
 export interface PreparedEvent {
   /** The redacted event the body was made from. */
@@ -15,12 +14,13 @@ export interface PreparedEvent {
   readonly problem?: string;
 }
 
+/**
+ * The generic path: every event but the audited statements of live sessions, which the session's recorder builds in
+ * canonical form itself (statement-recorder.ts → AuditLog.appendStatement). A statement event handed in here (an
+ * import, a test) is treated like any other: completed, every secret-named member and password literal redacted.
+ */
 export function prepareEvent(input: AuditEventInput): PreparedEvent {
   try {
-    if (input.type === 'statement') {
-      const prepared = prepareStatement(input);
-      if (prepared !== undefined) return prepared;
-    }
     const event = redactEvent(completeEvent(input));
     return { event, pending: toPending(event, canonicalJson(event)) };
   } catch (error) {
@@ -29,18 +29,6 @@ export function prepareEvent(input: AuditEventInput): PreparedEvent {
     const event = unrecordableAlert(input, problem);
     return { event, pending: toPending(event, canonicalJson(event)), problem };
   }
-}
-
-/**
- * The per-statement fast path: a statement event's members are all known and none is secret-named, so redaction is
- * the SQL's password literals only, and the event is built once, in canonical order, for JSON.stringify. Anything off
- * that shape comes back undefined for the generic path.
- */
-function prepareStatement(input: StatementShape): PreparedEvent | undefined {
-  const now = instantOf(input.ts);
-  const sql = typeof input.sql === 'string' ? redactPasswordLiterals(input.sql) : input.sql;
-  const event = orderedStatement(input, input.id ?? newAuditEventId(now), isoAtMillis(now), sql);
-  return event === undefined ? undefined : { event, pending: toPending(event, JSON.stringify(event), now) };
 }
 
 /** What went wrong, without the value: CanonicalJsonError names a path; other errors give code and message. */

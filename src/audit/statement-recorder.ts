@@ -1,7 +1,13 @@
-// Turns what an engine's tap saw into `statement` audit events for one session: numbering, the `audit.parameters`
-// mode, secret and size handling of the SQL text. Engines only describe statements; policy lives here.
-import type { AuditEventInput, AuditLog, StatementFields } from './events.js';
+// Turns what a tap saw into `statement` audit events for one session, on the path every audited statement takes:
+// numbering, the `audit.parameters` mode, secret redaction (once) and the size cap of the SQL text, and the event
+// built once, in its canonical form — members in sorted order, so JSON.stringify gives exactly canonicalJson's bytes
+// (test/unit/statement-body.test.ts holds it to that) — and handed to the audit log as its chained body. Taps only
+// describe statements (statement-record.ts); policy lives here.
+import { newAuditEventId } from '../access/ids.js';
+import type { AuditLog, StatementFields } from './events.js';
+import { isoAtMillis, isoAtMonotonic } from './iso-time.js';
 import { redactLiterals } from './literal-redaction.js';
+import type { StatementInFlight, StatementOutcome } from './statement-record.js';
 import { auditSqlText } from './statement-text.js';
 import type { SqlDialect } from './sql-scan.js';
 
@@ -10,7 +16,7 @@ export type ParametersMode = 'full' | 'redact' | 'omit';
 export interface StatementRecorder {
   /** False under `omit`: the tap can skip decoding parameter values altogether. */
   readonly wantsParameters: boolean;
-  record(fields: Omit<StatementFields, 'seq'>): void;
+  record(statement: StatementInFlight, outcome: StatementOutcome): void;
 }
 
 export interface SessionStatementRecorderOptions {
@@ -20,16 +26,18 @@ export interface SessionStatementRecorderOptions {
   readonly dialect: SqlDialect;
   readonly parameters: ParametersMode;
   readonly maxSqlBytes?: number;
-  /** Called with each event's emit promise, so the engine can wait for durability or count statements. */
+  /** Called with each event's append promise, so the engine can wait for durability. */
   readonly onRecorded?: (written: Promise<void>) => void;
-  /** Called when an event could not be queued (emit after the audit log closed, at shutdown); never an unhandled rejection. */
+  /** Called when an event could not be queued (after the audit log closed, at shutdown); never an unhandled rejection. */
   readonly onLost?: (error: unknown) => void;
 }
 
 const REDACTED_PARAM = '?';
 
-type StatementInput = Extract<AuditEventInput, { type: 'statement' }>;
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** The statement event's members, assigned in canonical (sorted) order. */
+type CanonicalStatement = { -readonly [K in keyof StatementFields]: StatementFields[K] } & {
+  grant: string; id: string; session: string; ts: string; type: 'statement';
+};
 
 export class SessionStatementRecorder implements StatementRecorder {
   readonly wantsParameters: boolean;
@@ -44,33 +52,44 @@ export class SessionStatementRecorder implements StatementRecorder {
     return this.seq;
   }
 
-  record(fields: Omit<StatementFields, 'seq'>): void {
-    const { parameters, dialect } = this.options;
-    const source = parameters === 'redact' ? redactLiterals(fields.sql, dialect) : fields.sql;
-    const text = auditSqlText(source, dialect, this.options.maxSqlBytes);
-    // Member by member, not by spreading `fields`: this runs per statement, and only known members may pass.
-    const event: Mutable<StatementInput> = {
-      type: 'statement', session: this.options.session, grant: this.options.grant, seq: ++this.seq, kind: fields.kind,
-      sql: text.sql, started: fields.started, duration_us: fields.duration_us,
-    };
-    if (fields.statement_name !== undefined) event.statement_name = fields.statement_name;
-    if (fields.portal !== undefined) event.portal = fields.portal;
-    if (fields.rows !== undefined) event.rows = fields.rows;
-    if (fields.tag !== undefined) event.tag = fields.tag;
-    if (fields.error !== undefined) event.error = fields.error;
-    if (fields.bytes !== undefined) event.bytes = fields.bytes;
-    const truncated = text.truncated ?? fields.truncated;
-    if (truncated !== undefined) event.truncated = truncated;
-    if (fields.undecoded !== undefined) event.undecoded = fields.undecoded;
-    if (fields.params !== undefined && parameters !== 'omit') {
-      event.params = parameters === 'full' ? fields.params : fields.params.map((value) => (value === null ? null : REDACTED_PARAM));
+  record(statement: StatementInFlight, outcome: StatementOutcome): void {
+    const { options } = this;
+    const endedAt = performance.now();
+    const nowMs = Date.now();
+    // `redact` takes every literal, password ones included; otherwise only password literals go (auditSqlText).
+    const text = options.parameters === 'redact'
+      ? auditSqlText(redactLiterals(statement.sql, options.dialect), options.dialect, options.maxSqlBytes, false)
+      : auditSqlText(statement.sql, options.dialect, options.maxSqlBytes);
+    const id = newAuditEventId(nowMs);
+    // Member by member in sorted order, each only when present: a statement is built once, and only known members pass.
+    const event = { bytes: statement.bytes, duration_us: Math.round((endedAt - statement.startedAt) * 1000) } as CanonicalStatement;
+    const { error } = outcome;
+    if (error !== undefined) event.error = { code: error.code, message: error.message };
+    event.grant = options.grant;
+    event.id = id;
+    event.kind = statement.kind;
+    const { params } = statement;
+    if (params !== null && params.length > 0 && options.parameters !== 'omit') {
+      event.params = options.parameters === 'full' ? params : params.map((value) => (value === null ? null : REDACTED_PARAM));
     }
-    const written = this.options.audit.emit(event);
+    if (statement.portal !== null) event.portal = statement.portal;
+    if (error === undefined) event.rows = outcome.rows ?? statement.rows;
+    event.seq = ++this.seq;
+    event.session = options.session;
+    event.sql = text.sql;
+    event.started = isoAtMonotonic(statement.startedAt);
+    if (statement.statementName !== null) event.statement_name = statement.statementName;
+    if (error === undefined) event.tag = outcome.tag ?? '';
+    if (text.truncated !== undefined) event.truncated = text.truncated;
+    event.ts = isoAtMillis(nowMs);
+    event.type = 'statement';
+    if (statement.undecoded !== null) event.undecoded = statement.undecoded;
+    const written = options.audit.appendStatement({ id, tsMs: nowMs, grant: options.grant, session: options.session, body: JSON.stringify(event) });
     // Events of one batch share its promise: one loss handler per batch, not one derived promise per statement.
     if (written !== this.lastWritten) {
       this.lastWritten = written;
-      written.catch((error: unknown) => this.options.onLost?.(error));
+      written.catch((lost: unknown) => options.onLost?.(lost));
     }
-    this.options.onRecorded?.(written);
+    options.onRecorded?.(written);
   }
 }

@@ -36,9 +36,12 @@ export interface AuditSqlText {
   readonly truncated?: { readonly length: number; readonly sha256: string };
 }
 
-/** The text recorded for one statement: password literals redacted, cut at `maxBytes` with the cut recorded. */
-export function auditSqlText(sql: string, dialect: SqlDialect, maxBytes = DEFAULT_MAX_AUDIT_SQL_BYTES): AuditSqlText {
-  const clean = MAY_HOLD_PASSWORD.test(sql) ? redactPasswordLiterals(sql, dialect) : sql;
+/**
+ * The text recorded for one statement: password literals redacted (unless the caller already took every literal),
+ * cut at `maxBytes` with the cut recorded.
+ */
+export function auditSqlText(sql: string, dialect: SqlDialect, maxBytes = DEFAULT_MAX_AUDIT_SQL_BYTES, redactPasswords = true): AuditSqlText {
+  const clean = redactPasswords && MAY_HOLD_PASSWORD.test(sql) ? redactPasswordLiterals(sql, dialect) : sql;
   // String length is a lower bound of the UTF-8 size, so short text skips the byte count.
   if (clean.length * 3 <= maxBytes) return { sql: clean };
   const bytes = Buffer.from(clean, 'utf8');

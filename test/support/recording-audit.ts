@@ -1,5 +1,5 @@
 // An AuditLog that keeps events in an array, for unit tests of producers (the lease manager): no chain, no sinks.
-import type { AuditEvent, AuditEventInput, AuditLog } from '../../src/audit/events.js';
+import type { AuditEvent, AuditEventInput, AuditLog, RecordedStatement } from '../../src/audit/events.js';
 
 export class RecordingAuditLog implements AuditLog {
   readonly events: AuditEvent[] = [];
@@ -7,6 +7,12 @@ export class RecordingAuditLog implements AuditLog {
 
   emit(event: AuditEventInput): Promise<void> {
     this.events.push({ id: `e_${this.events.length}`, ts: new Date().toISOString(), ...event } as AuditEvent);
+    return Promise.resolve();
+  }
+
+  /** A recorded statement, kept as the event its body holds. */
+  appendStatement(statement: RecordedStatement): Promise<void> {
+    this.events.push(JSON.parse(statement.body) as AuditEvent);
     return Promise.resolve();
   }
 

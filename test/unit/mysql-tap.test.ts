@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientCommand } from '../../protocols/mysql/client-commands.js';
 import type { StatementFields } from '../../src/audit/events.js';
+import { statementFields, type StatementInFlight, type StatementOutcome } from '../../src/audit/statement-record.js';
 import type { StatementRecorder } from '../../src/audit/statement-recorder.js';
 import { MysqlTap } from '../../src/engines/mysql/tap.js';
 import { cat, columnDef, eofPayload, errPayload, lenenc, okPayload, textRow, u16, u32, u64 } from '../support/mysql-frames.js';
@@ -19,8 +20,8 @@ const VAR_STRING = 0xfd;
 class Recorded implements StatementRecorder {
   readonly wantsParameters = true;
   readonly events: Omit<StatementFields, 'seq'>[] = [];
-  record(fields: Omit<StatementFields, 'seq'>): void {
-    this.events.push(fields);
+  record(statement: StatementInFlight, outcome: StatementOutcome): void {
+    this.events.push(statementFields(statement, outcome));
   }
 }
 

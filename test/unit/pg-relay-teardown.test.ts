@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/access/grant.js';
 import { newGrantId } from '../../src/access/ids.js';
 import type { StatementFields } from '../../src/audit/events.js';
+import { statementFields, type StatementInFlight, type StatementOutcome } from '../../src/audit/statement-record.js';
 import type { StatementRecorder } from '../../src/audit/statement-recorder.js';
 import { PostgresFraming } from '../../src/engines/postgres/framing.js';
 import { RelayCore } from '../../src/net/relay-core.js';
@@ -18,8 +19,8 @@ import { cstr, frame, int16, int32 } from '../support/pg-frames.js';
 class Recorded implements StatementRecorder {
   readonly wantsParameters = true;
   readonly events: Omit<StatementFields, 'seq'>[] = [];
-  record(fields: Omit<StatementFields, 'seq'>): void {
-    this.events.push(fields);
+  record(statement: StatementInFlight, outcome: StatementOutcome): void {
+    this.events.push(statementFields(statement, outcome));
   }
 }
 

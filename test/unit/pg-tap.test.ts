@@ -4,6 +4,7 @@
 // docs; the overflowed Bind is laid out exactly as node-postgres writes 70,000 parameters.
 import { describe, expect, it } from 'vitest';
 import type { StatementFields } from '../../src/audit/events.js';
+import { statementFields, type StatementInFlight, type StatementOutcome } from '../../src/audit/statement-record.js';
 import type { StatementRecorder } from '../../src/audit/statement-recorder.js';
 import { PostgresTap } from '../../src/engines/postgres/tap.js';
 import { bodyOf, cstr, frame, int16, int32, seededRandom, value } from '../support/pg-frames.js';
@@ -11,8 +12,8 @@ import { bodyOf, cstr, frame, int16, int32, seededRandom, value } from '../suppo
 class Recorded implements StatementRecorder {
   readonly wantsParameters = true;
   readonly events: Omit<StatementFields, 'seq'>[] = [];
-  record(fields: Omit<StatementFields, 'seq'>): void {
-    this.events.push(fields);
+  record(statement: StatementInFlight, outcome: StatementOutcome): void {
+    this.events.push(statementFields(statement, outcome));
   }
 }
 

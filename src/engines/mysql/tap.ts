@@ -7,8 +7,8 @@ import { CapabilityFlag, hasFlag, SetOption } from '../../../protocols/mysql/con
 import { responseKindFor, ResultReader, type ResultEvent } from '../../../protocols/mysql/result-reader.js';
 import { decodeComStmtExecute, paramAuditText, type ComStmtExecute, type ParamType } from '../../../protocols/mysql/stmt-execute.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
-import type { StatementFields, StatementKind } from '../../audit/events.js';
-import { isoAtMonotonic } from '../../audit/iso-time.js';
+import type { StatementKind } from '../../audit/events.js';
+import { StatementInFlight, type StatementOutcome } from '../../audit/statement-record.js';
 import type { StatementRecorder } from '../../audit/statement-recorder.js';
 import { answersWithSeveralResults, splitQueryStatements } from './query-statements.js';
 
@@ -43,8 +43,6 @@ class InFlight {
     readonly undecoded: string | null = null,
   ) {}
 }
-
-type Draft<T> = { -readonly [K in keyof T]: T[K] };
 
 const NO_LONG_DATA: ReadonlySet<number> = new Set();
 
@@ -187,31 +185,18 @@ export class MysqlTap {
     }
   }
 
-  private record(flight: InFlight, outcome: { tag?: string; rows?: number; error?: { code: string; message: string } }): void {
+  private record(flight: InFlight, outcome: StatementOutcome): void {
     const sql = flight.statements[Math.min(flight.statementIndex, flight.statements.length - 1)] ?? '';
     flight.results++;
     // The next result is the next statement's, except within a CALL: its result sets, then the OK that ends it.
     if (outcome.tag !== 'RESULT SET' || flight.kind !== 'query' || !answersWithSeveralResults(sql)) flight.statementIndex++;
-    const now = performance.now();
-    const fields: Draft<Omit<StatementFields, 'seq'>> = {
-      kind: flight.kind,
-      sql,
-      started: isoAtMonotonic(flight.startedAt),
-      duration_us: Math.round((now - flight.startedAt) * 1000),
-      bytes: flight.bytes,
-    };
-    if (flight.params !== null && flight.params.length > 0) fields.params = flight.params;
-    if (flight.statementId !== null) fields.statement_name = String(flight.statementId);
-    if (flight.undecoded !== null) fields.undecoded = flight.undecoded;
-    if (outcome.error) {
-      fields.error = outcome.error;
-    } else {
-      fields.tag = outcome.tag ?? '';
-      fields.rows = outcome.rows ?? 0;
-    }
-    this.recorder.record(fields);
+    const endedAt = performance.now();
+    const statement = new StatementInFlight(flight.kind, sql, flight.startedAt, flight.params,
+      flight.statementId === null ? null : String(flight.statementId), null, flight.undecoded);
+    statement.bytes = flight.bytes;
+    this.recorder.record(statement, outcome);
     // The next result of a multi-statement query starts timing afresh.
-    flight.startedAt = now;
+    flight.startedAt = endedAt;
     flight.bytes = 0;
   }
 }

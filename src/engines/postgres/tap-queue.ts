@@ -1,22 +1,22 @@
 // The tap's request queue: what the client asked for, in the order the server will answer, paired with each reply —
 // the same bookkeeping the server does, so pipelined extended-protocol batches and multi-statement Queries come out
 // as one event per statement, each with its own tag or error. The tap (tap.ts) decodes requests and pushes them here.
-import { isoAtMillis } from '../../audit/iso-time.js';
+import { StatementInFlight, type StatementOutcome } from '../../audit/statement-record.js';
 import type { StatementRecorder } from '../../audit/statement-recorder.js';
-import { beginStatement, statementAtPosition, statementFields, type StatementInFlight } from './tap-records.js';
+import { statementAtPosition } from './tap-records.js';
 
 export interface PreparedStatement {
   readonly sql: string;
   readonly paramTypes: readonly number[];
   /** What the tap could not read of the Parse; carried to the statements executed from it. */
-  readonly undecoded?: string;
+  readonly undecoded: string | null;
 }
 
 export interface BoundPortal {
   readonly statementName: string;
   readonly sql: string;
   readonly params: readonly (string | null)[];
-  readonly undecoded?: string;
+  readonly undecoded: string | null;
 }
 
 /**
@@ -27,7 +27,7 @@ export interface BoundPortal {
 export type Expectation =
   | { readonly type: 'query'; readonly statements: string[]; readonly source: string; current: StatementInFlight | undefined; next: number;
       /** When the next statement of this Query started: at send for the first, at the previous one's end after. */
-      nextStartedAt: number; nextStartedIso: string; readonly undecoded?: string }
+      nextStartedAt: number; readonly undecoded: string | null }
   | { readonly type: 'execute'; readonly statement: StatementInFlight }
   | { readonly type: 'function_call'; readonly statement: StatementInFlight }
   | { readonly type: 'parse'; readonly name: string; readonly prepared: PreparedStatement; readonly queuedAt: number }
@@ -78,8 +78,7 @@ export class RequestQueue {
     if (head.type !== 'query') return undefined;
     if (!head.current) {
       const sql = head.statements[head.next] ?? head.statements.at(-1) ?? '';
-      const statement = beginStatement('query', sql, { startedAt: head.nextStartedAt, ...(head.undecoded !== undefined ? { undecoded: head.undecoded } : {}) });
-      head.current = { ...statement, startedIso: head.nextStartedIso };
+      head.current = new StatementInFlight('query', sql, head.nextStartedAt, null, null, null, head.undecoded);
     }
     return head.current;
   }
@@ -89,7 +88,7 @@ export class RequestQueue {
     if (!head) return;
     if (head.type === 'query') {
       const statement = this.currentStatement();
-      if (statement) this.recorder.record(statementFields(statement, { tag: done.tag, rows: done.rows ?? statement.rows }));
+      if (statement) this.recorder.record(statement, { tag: done.tag, rows: done.rows ?? statement.rows });
       this.nextOfQuery(head);
       return;
     }
@@ -122,14 +121,14 @@ export class RequestQueue {
       const at = position === undefined ? undefined : statementAtPosition(head.source, head.statements, Number(position));
       if (at !== undefined && at > head.next && head.current === undefined) head.next = at;
       const statement = this.currentStatement();
-      if (statement) this.recorder.record(statementFields(statement, failure));
+      if (statement) this.recorder.record(statement, failure);
       head.current = undefined;
       head.next = head.statements.length; // the server runs nothing after the failed statement
       return;
     }
     // Extended protocol: this request failed and the server discards everything up to the next Sync.
     const refused = this.refusedStatement(head);
-    if (refused) this.recorder.record(statementFields(refused, failure));
+    if (refused) this.recorder.record(refused, failure);
     while (this.expectations.length > 0 && this.expectations[0]?.type !== 'sync') this.expectations.shift();
     this.skippingToSync = this.expectations.length === 0;
   }
@@ -137,14 +136,14 @@ export class RequestQueue {
   /** ReadyForQuery: the head (a Sync or a Query) is done; a Query statement still open ends without a tag. */
   ready(): void {
     const head = this.expectations.shift();
-    if (head?.type === 'query' && head.current) this.recorder.record(statementFields(head.current, { tag: '', rows: head.current.rows }));
+    if (head?.type === 'query' && head.current) this.recorder.record(head.current, { tag: '', rows: head.current.rows });
   }
 
   /** Everything still in flight is ended with `reason` (the session is going away); nothing is left unrecorded. */
   abandon(reason: { code: string; message: string }): void {
     for (const expectation of this.expectations.splice(0)) {
-      if (expectation.type === 'execute' || expectation.type === 'function_call') this.recorder.record(statementFields(expectation.statement, { error: reason }));
-      if (expectation.type === 'query' && expectation.current) this.recorder.record(statementFields(expectation.current, { error: reason }));
+      if (expectation.type === 'execute' || expectation.type === 'function_call') this.recorder.record(expectation.statement, { error: reason });
+      if (expectation.type === 'query' && expectation.current) this.recorder.record(expectation.current, { error: reason });
     }
   }
 
@@ -152,7 +151,6 @@ export class RequestQueue {
     head.current = undefined;
     head.next++;
     head.nextStartedAt = performance.now();
-    head.nextStartedIso = isoAtMillis(Date.now());
   }
 
   /** The statement a failed extended-protocol request stands for: its Execute, or the Parse / Bind that was refused. */
@@ -162,13 +160,10 @@ export class RequestQueue {
       case 'function_call':
         return head.statement;
       case 'parse':
-        return beginStatement('prepare', head.prepared.sql, { statementName: head.name, startedAt: head.queuedAt,
-          ...(head.prepared.undecoded !== undefined ? { undecoded: head.prepared.undecoded } : {}) });
+        return new StatementInFlight('prepare', head.prepared.sql, head.queuedAt, null, head.name, null, head.prepared.undecoded);
       case 'bind':
-        return beginStatement('bind_execute', head.bound.sql, {
-          params: head.bound.params, statementName: head.bound.statementName, portal: head.portal, startedAt: head.queuedAt,
-          ...(head.bound.undecoded !== undefined ? { undecoded: head.bound.undecoded } : {}),
-        });
+        return new StatementInFlight('bind_execute', head.bound.sql, head.queuedAt, head.bound.params, head.bound.statementName, head.portal,
+          head.bound.undecoded);
       case 'query':
       case 'ack':
       case 'sync':
@@ -176,7 +171,7 @@ export class RequestQueue {
     }
   }
 
-  private finish(expectation: Expectation | undefined, outcome: { tag: string; rows?: number }): void {
-    if (expectation?.type === 'execute' || expectation?.type === 'function_call') this.recorder.record(statementFields(expectation.statement, outcome));
+  private finish(expectation: Expectation | undefined, outcome: StatementOutcome): void {
+    if (expectation?.type === 'execute' || expectation?.type === 'function_call') this.recorder.record(expectation.statement, outcome);
   }
 }

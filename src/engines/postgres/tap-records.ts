@@ -1,53 +1,6 @@
-// The tap's records: a statement in flight and the audit fields it becomes; a simple Query string split into the
-// statements the audit records, and an ErrorResponse attributed to the statement its position points into (protocol
-// docs §55.8 field 'P': a 1-based character offset into the whole Query string).
-import type { StatementFields, StatementKind } from '../../audit/events.js';
-import { isoAtMillis } from '../../audit/iso-time.js';
+// A simple Query string split into the statements the audit records, and an ErrorResponse attributed to the statement
+// its position points into (protocol docs §55.8 field 'P': a 1-based character offset into the whole Query string).
 import { splitStatements } from '../../audit/statement-text.js';
-
-/** One statement from request to reply; mutable, since rows and bytes are counted as the reply streams by. */
-export interface StatementInFlight {
-  kind: StatementKind;
-  sql: string;
-  params?: readonly (string | null)[];
-  statementName?: string;
-  portal?: string;
-  /** performance.now() at the request. */
-  startedAt: number;
-  startedIso: string;
-  rows: number;
-  bytes: number;
-  /** What the tap could not decode of the request (the server got it as sent and answered for itself). */
-  undecoded?: string;
-}
-
-/** A statement starting now, or at `extra.startedAt` (a performance.now() reading) when it was queued earlier. */
-export function beginStatement(kind: StatementKind, sql: string, extra: Partial<StatementInFlight>): StatementInFlight {
-  const now = performance.now();
-  const startedAt = extra.startedAt ?? now;
-  return { kind, sql, startedIso: isoAtMillis(Date.now() - (now - startedAt)), rows: 0, bytes: 0, ...extra, startedAt };
-}
-
-export interface StatementOutcome {
-  readonly tag?: string;
-  readonly rows?: number;
-  readonly error?: { readonly code: string; readonly message: string };
-}
-
-export function statementFields(statement: StatementInFlight, outcome: StatementOutcome): Omit<StatementFields, 'seq'> {
-  return {
-    kind: statement.kind,
-    sql: statement.sql,
-    ...(statement.params !== undefined && statement.params.length > 0 ? { params: statement.params } : {}),
-    ...(statement.statementName !== undefined ? { statement_name: statement.statementName } : {}),
-    ...(statement.portal !== undefined ? { portal: statement.portal } : {}),
-    started: statement.startedIso,
-    duration_us: Math.round((performance.now() - statement.startedAt) * 1000),
-    ...(outcome.error ? { error: outcome.error } : { tag: outcome.tag ?? '', rows: outcome.rows ?? statement.rows }),
-    bytes: statement.bytes,
-    ...(statement.undecoded !== undefined ? { undecoded: statement.undecoded } : {}),
-  };
-}
 
 /** Which statement of `sql` (split as `statements`, in order) holds the 1-based character `position`; undefined if none. */
 export function statementAtPosition(sql: string, statements: readonly string[], position: number): number | undefined {

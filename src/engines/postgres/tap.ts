@@ -12,10 +12,10 @@ import { decodeBind, decodeClose, decodeExecute, decodeParse } from '../../../pr
 import { decodeFunctionCall, decodeQuery } from '../../../protocols/postgres/frontend-simple.js';
 import { decodeBindParameters } from '../../../protocols/postgres/param-decode.js';
 import { WireFormatError } from '../../../protocols/shared/wire-format-error.js';
-import { isoAtMillis } from '../../audit/iso-time.js';
+import { StatementInFlight } from '../../audit/statement-record.js';
 import type { StatementRecorder } from '../../audit/statement-recorder.js';
 import { ACK, type BoundPortal, type PreparedStatement, RequestQueue, SYNC } from './tap-queue.js';
-import { beginStatement, queryStatements } from './tap-records.js';
+import { queryStatements } from './tap-records.js';
 
 /** Frontend types whose bodies the tap reads; CopyData is only counted. */
 export const FRONTEND_TAPPED = [FrontendCode.Query, FrontendCode.Parse, FrontendCode.Bind, FrontendCode.Execute,
@@ -32,9 +32,6 @@ function attempt<I, T>(decode: (input: I) => T, input: I): T | WireFormatError {
   }
 }
 
-const NOTHING_UNDECODED: { undecoded?: string } = Object.freeze({});
-/** `undecoded`, as an optional member (the common case, nothing, allocates nothing). */
-const noting = (undecoded: string | undefined): { undecoded?: string } => (undecoded === undefined ? NOTHING_UNDECODED : { undecoded });
 /** Stands in for the body of an untapped type (CopyData is counted, not read). */
 const NO_BODY = new Uint8Array(0);
 
@@ -91,8 +88,8 @@ export class PostgresTap {
       case FrontendCode.FunctionCall: {
         const call = attempt(decodeFunctionCall, bytes);
         const statement = call instanceof WireFormatError
-          ? beginStatement('function_call', `function ${salvageFunctionOid(bytes)}`, { undecoded: call.message })
-          : beginStatement('function_call', `function ${call.functionOid}`, {});
+          ? new StatementInFlight('function_call', `function ${salvageFunctionOid(bytes)}`, performance.now(), null, null, null, call.message)
+          : new StatementInFlight('function_call', `function ${call.functionOid}`);
         this.queue.push({ type: 'function_call', statement });
         return;
       }
@@ -171,8 +168,8 @@ export class PostgresTap {
     const query = attempt(decodeQuery, body);
     const sql = query instanceof WireFormatError ? salvageLeadingStrings(body, 1)[0] ?? '' : query.sql;
     const { statements, source } = queryStatements(sql);
-    this.queue.push({ type: 'query', statements, source, current: undefined, next: 0,
-      nextStartedAt: performance.now(), nextStartedIso: isoAtMillis(Date.now()), ...noting(query instanceof WireFormatError ? query.message : undefined) });
+    this.queue.push({ type: 'query', statements, source, current: undefined, next: 0, nextStartedAt: performance.now(),
+      undecoded: query instanceof WireFormatError ? query.message : null });
   }
 
   private onParse(body: Uint8Array): void {
@@ -185,7 +182,7 @@ export class PostgresTap {
       prepared = { sql, paramTypes: [], undecoded: parse.message };
     } else {
       name = parse.statement;
-      prepared = { sql: parse.sql, paramTypes: parse.paramTypes };
+      prepared = { sql: parse.sql, paramTypes: parse.paramTypes, undecoded: null };
     }
     this.statements.set(name, prepared);
     this.queue.push({ type: 'parse', name, prepared, queuedAt: performance.now() });
@@ -206,12 +203,12 @@ export class PostgresTap {
         return this.bindPortal(bind.portal, bind.statement, [], `Bind parameters: ${error.message}`);
       }
     }
-    this.bindPortal(bind.portal, bind.statement, params, undefined);
+    this.bindPortal(bind.portal, bind.statement, params, null);
   }
 
-  private bindPortal(portal: string, statementName: string, params: readonly (string | null)[], undecoded: string | undefined): void {
+  private bindPortal(portal: string, statementName: string, params: readonly (string | null)[], undecoded: string | null): void {
     const prepared = this.statements.get(statementName);
-    const bound: BoundPortal = { statementName, sql: prepared?.sql ?? '', params, ...noting(undecoded ?? prepared?.undecoded) };
+    const bound: BoundPortal = { statementName, sql: prepared?.sql ?? '', params, undecoded: undecoded ?? prepared?.undecoded ?? null };
     this.portals.set(portal, bound);
     this.queue.push({ type: 'bind', portal, bound, queuedAt: performance.now() });
   }
@@ -220,10 +217,9 @@ export class PostgresTap {
     const execute = attempt(decodeExecute, body);
     const portalName = execute instanceof WireFormatError ? salvageLeadingStrings(body, 1)[0] ?? '' : execute.portal;
     const portal = this.portals.get(portalName);
-    const undecoded = execute instanceof WireFormatError ? execute.message : portal?.undecoded;
-    this.queue.push({ type: 'execute', statement: beginStatement('bind_execute', portal?.sql ?? '', {
-      params: portal?.params ?? [], statementName: portal?.statementName ?? '', portal: portalName, ...noting(undecoded),
-    }) });
+    const undecoded = execute instanceof WireFormatError ? execute.message : portal?.undecoded ?? null;
+    this.queue.push({ type: 'execute', statement: new StatementInFlight('bind_execute', portal?.sql ?? '', performance.now(),
+      portal?.params ?? null, portal?.statementName ?? '', portalName, undecoded) });
   }
 }
 
