@@ -3,8 +3,8 @@
 // loses an event: the batch stays at the head of the queue and is retried with backoff while `accepting()` tells
 // callers (under `on_failure: block`) to refuse new statements.
 import type { Logger } from 'pino';
-import type { PendingAuditEvent, StoredAuditEvent } from '../store/store.js';
 import type { AuditEventInput, AuditLog, RecordedStatement } from './events.js';
+import { pushEventColumns, type AuditBatchColumns, type ChainAssignment } from './records.js';
 import { describeProblem, prepareEvent } from './prepare-event.js';
 import type { AuditDurability, AuditRecordSink, AuditStreamSink } from './sinks/sink.js';
 
@@ -51,21 +51,22 @@ export class AuditCloseTimeoutError extends Error {
 
 /**
  * Events are queued straight into batches of up to `batchMaxEvents`, each with one promise its events' emit calls
- * share: per statement, the queue holds the pending record and nothing else (no promise, no event object), which
- * keeps what survives into the next garbage collection small.
+ * share: per statement, the queue holds its columns and nothing else (no promise, no object), which keeps what
+ * survives into the next garbage collection small; the same columns go to the store and the stream.
  */
 interface Batch {
-  readonly items: PendingAuditEvent[];
+  readonly columns: AuditBatchColumns;
+  count: number;
   readonly delivered: Promise<void>;
   readonly resolve: () => void;
   /** Set once the store holds the batch: a retry then repeats only the stream step. */
-  stored?: readonly StoredAuditEvent[];
+  stored?: ChainAssignment;
 }
 
 function openBatch(): Batch {
   let resolve: () => void = () => {};
   const delivered = new Promise<void>((settle) => { resolve = settle; });
-  return { items: [], delivered, resolve };
+  return { columns: [], count: 0, delivered, resolve };
 }
 
 export class BatchingAuditLog implements AuditLog {
@@ -117,23 +118,36 @@ export class BatchingAuditLog implements AuditLog {
   /** Resolves once both sinks have the event; never rejects, except with AuditLogClosedError after close(). */
   emit(input: AuditEventInput): Promise<void> {
     if (this.#closed) return Promise.reject(new AuditLogClosedError());
-    return this.enqueue(this.prepare(input));
+    const { pending, problem } = prepareEvent(input);
+    if (problem !== undefined) {
+      this.#logger?.error({ type: input.type, problem }, 'audit event could not be serialized; recorded an alert instead');
+    }
+    const batch = this.openBatch();
+    pushEventColumns(batch.columns, pending.id, pending.ts.getTime(), pending.type, pending.grantId, pending.sessionId, pending.actor, pending.body);
+    return this.queued(batch);
   }
 
   /** The statement path: the recorder's canonical body goes into the batch as it is. */
   appendStatement(statement: RecordedStatement): Promise<void> {
     if (this.#closed) return Promise.reject(new AuditLogClosedError());
-    return this.enqueue({ id: statement.id, ts: new Date(statement.tsMs), type: 'statement', grantId: statement.grant,
-      sessionId: statement.session, actor: null, body: statement.body });
+    const batch = this.openBatch();
+    pushEventColumns(batch.columns, statement.id, statement.tsMs, 'statement', statement.grant, statement.session, null, statement.body);
+    return this.queued(batch);
   }
 
-  private enqueue(pending: PendingAuditEvent): Promise<void> {
+  /** The batch that takes the next event: the last one, or a new one when it is full. */
+  private openBatch(): Batch {
     let batch = this.#queue[this.#queue.length - 1];
-    if (batch === undefined || batch.items.length >= this.#batchMaxEvents) {
+    if (batch === undefined || batch.count >= this.#batchMaxEvents) {
       batch = openBatch();
       this.#queue.push(batch);
     }
-    batch.items.push(pending);
+    return batch;
+  }
+
+  /** An event was added to `batch`: counted, and its delivery scheduled. */
+  private queued(batch: Batch): Promise<void> {
+    batch.count++;
     this.#queuedEvents++;
     if (this.#queuedEvents >= this.#batchMaxEvents && this.#inFlight === undefined) this.wakeUp(); // a full batch goes at once
     this.schedule();
@@ -162,14 +176,6 @@ export class BatchingAuditLog implements AuditLog {
 
   stats(): AuditLogStats {
     return { queued: this.queuedCount(), written: this.#written, failures: this.#failures };
-  }
-
-  private prepare(input: AuditEventInput): PendingAuditEvent {
-    const { pending, problem } = prepareEvent(input);
-    if (problem !== undefined) {
-      this.#logger?.error({ type: input.type, problem }, 'audit event could not be serialized; recorded an alert instead');
-    }
-    return pending;
   }
 
   /** One timer for the whole batch, not one per event; a full batch goes at once. */
@@ -224,7 +230,7 @@ export class BatchingAuditLog implements AuditLog {
       this.#hurry = false;
       return undefined;
     }
-    this.#queuedEvents -= batch.items.length;
+    this.#queuedEvents -= batch.count;
     this.#inFlight = batch;
     return batch;
   }
@@ -234,12 +240,12 @@ export class BatchingAuditLog implements AuditLog {
     let sink: 'store' | 'stream' = 'store';
     try {
       if (batch.stored === undefined) {
-        const stored = await this.#store.append(batch.items);
-        if (stored.length !== batch.items.length) throw new Error(`store sink returned ${stored.length} records for ${batch.items.length} events`);
+        const stored = await this.#store.append(batch.columns);
+        if (stored.hashes.length !== batch.count) throw new Error(`store sink placed ${stored.hashes.length} of ${batch.count} events`);
         batch.stored = stored;
       }
       sink = 'stream';
-      await this.#stream.write(batch.stored, this.#durability);
+      await this.#stream.write(batch.columns, batch.stored, this.#durability);
       return true;
     } catch (error) {
       this.noteFailure(sink, error);
@@ -249,7 +255,7 @@ export class BatchingAuditLog implements AuditLog {
 
   private finish(batch: Batch): void {
     this.#inFlight = undefined;
-    this.#written += batch.items.length;
+    this.#written += batch.count;
     if (this.#consecutiveFailures > 0) {
       this.#logger?.info({ failedAttempts: this.#consecutiveFailures, queued: this.queuedCount() }, 'audit sinks recovered');
       this.#consecutiveFailures = 0;
@@ -331,7 +337,7 @@ export class BatchingAuditLog implements AuditLog {
   }
 
   private queuedCount(): number {
-    return this.#queuedEvents + (this.#inFlight?.items.length ?? 0);
+    return this.#queuedEvents + (this.#inFlight?.count ?? 0);
   }
 }
 

@@ -1,7 +1,7 @@
 // The hash chain (DESIGN §6): each event's hash covers the previous hash and its own canonical body, so editing,
 // deleting or reordering any stored event breaks every link after it. `verifyChain` names the first break.
 import { hash } from 'node:crypto';
-import type { AuditChainHead, StoredAuditEvent } from '../store/store.js';
+import { bodyAt, columnsOf, eventCount, storedFromAssignment, type AuditChainHead, type ChainAssignment, type PendingAuditEvent, type StoredAuditEvent } from './records.js';
 
 /** The `prev` of event 1. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -10,6 +10,36 @@ export const GENESIS_HASH = '0'.repeat(64);
 export function linkHash(prev: string, body: string): string {
   // One-shot hash of the concatenation: the same bytes as two updates (prev is ASCII), without a Hash object per event.
   return hash('sha256', prev + body, 'hex');
+}
+
+/** Where the next event goes after `head` (undefined: an empty chain) — the chain rule, in one place. */
+export function nextLink(head: AuditChainHead | undefined): { readonly seq: number; readonly prev: string } {
+  return { seq: (head?.seq ?? 0) + 1, prev: head?.hash ?? GENESIS_HASH };
+}
+
+/**
+ * Chains `count` bodies after `head`: consecutive seqs, each event's prev the hash before it. Every store's append
+ * applies it (in its transaction, after reading the head); `onLink` sees each event's place as it is made, so a store
+ * can write the row right there.
+ */
+export function chainBatch(head: AuditChainHead | undefined, count: number, bodyOf: (index: number) => string,
+  onLink?: (index: number, seq: number, prev: string, hash: string) => void): ChainAssignment {
+  const first = nextLink(head);
+  const hashes: string[] = [];
+  let prev = first.prev;
+  for (let index = 0; index < count; index++) {
+    const hash = linkHash(prev, bodyOf(index));
+    onLink?.(index, first.seq + index, prev, hash);
+    hashes.push(hash);
+    prev = hash;
+  }
+  return { firstSeq: first.seq, prev: first.prev, hashes };
+}
+
+/** The stored records `events` become after `head` (for stores that build records, and tests). */
+export function chainAfter(head: AuditChainHead | undefined, events: readonly PendingAuditEvent[]): StoredAuditEvent[] {
+  const columns = columnsOf(events);
+  return storedFromAssignment(columns, chainBatch(head, eventCount(columns), (index) => bodyAt(columns, index)));
 }
 
 export interface ChainBreak {
@@ -46,13 +76,12 @@ export async function verifyChain(
 
 /** Why `event` cannot follow `previous` (undefined = it is the first one), or undefined when it links correctly. */
 function findBreak(event: StoredAuditEvent, previous: AuditChainHead | undefined): string | undefined {
-  const previousSeq = previous?.seq ?? 0;
-  if (event.seq > previousSeq + 1) return `seq gap after ${previousSeq}`;
-  if (event.seq <= previousSeq) return `seq ${event.seq} out of order after ${previousSeq}`;
-  if (previous === undefined) {
-    if (event.prev !== GENESIS_HASH) return 'prev of the first event is not the genesis hash';
-  } else if (event.prev !== previous.hash) {
-    return `prev does not match the hash of event ${previous.seq}`;
+  const expected = nextLink(previous);
+  const previousSeq = expected.seq - 1;
+  if (event.seq > expected.seq) return `seq gap after ${previousSeq}`;
+  if (event.seq < expected.seq) return `seq ${event.seq} out of order after ${previousSeq}`;
+  if (event.prev !== expected.prev) {
+    return previous === undefined ? 'prev of the first event is not the genesis hash' : `prev does not match the hash of event ${previous.seq}`;
   }
   if (linkHash(event.prev, event.body) !== event.hash) return 'hash mismatch: body or hash was altered';
   return findColumnMismatch(event);

@@ -1,6 +1,6 @@
 // From what a producer hands in to what the chain stores: id and ts filled, secrets redacted, body canonical.
 import { newAuditEventId } from '../access/ids.js';
-import type { PendingAuditEvent } from '../store/store.js';
+import type { PendingAuditEvent } from './records.js';
 import { canonicalJson, CanonicalJsonError } from './canonical.js';
 import { isoAtMillis } from './iso-time.js';
 import type { AuditEvent, AuditEventInput } from './events.js';

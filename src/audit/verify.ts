@@ -1,6 +1,7 @@
 // Re-walks the stored chain page by page (`jitgate audit verify`, GET /v1/audit/verify): memory stays flat
 // however long the trail is, and reading stops at the first break.
-import type { Store, StoredAuditEvent } from '../store/store.js';
+import type { StoredAuditEvent } from './records.js';
+import type { AuditChainStore } from './sinks/store-sink.js';
 import { verifyChain, type ChainVerification } from './chain.js';
 
 export type { ChainBreak, ChainVerification } from './chain.js';
@@ -10,11 +11,11 @@ export interface VerifyStoredChainOptions {
   readonly batchSize: number;
 }
 
-export function verifyStoredChain(store: Pick<Store, 'readAuditEvents'>, options: VerifyStoredChainOptions): Promise<ChainVerification> {
+export function verifyStoredChain(store: Pick<AuditChainStore, 'readAuditEvents'>, options: VerifyStoredChainOptions): Promise<ChainVerification> {
   return verifyChain(readWholeChain(store, Math.max(1, Math.floor(options.batchSize))));
 }
 
-async function* readWholeChain(store: Pick<Store, 'readAuditEvents'>, batchSize: number): AsyncGenerator<StoredAuditEvent> {
+async function* readWholeChain(store: Pick<AuditChainStore, 'readAuditEvents'>, batchSize: number): AsyncGenerator<StoredAuditEvent> {
   let afterSeq = 0;
   for (;;) {
     const page = await store.readAuditEvents(afterSeq, batchSize);

@@ -3,7 +3,8 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { OPEN_GRANT_STATES, type Grant, type GrantDecision, type GrantState } from '../access/grant.js';
 import type { GrantId, SessionId } from '../access/ids.js';
-import { chainAfter } from './chain-records.js';
+import { chainBatch } from '../audit/chain.js';
+import { bodyAt, columnsOf, eventCount, pendingAt, storedFromAssignment, type AuditBatchColumns, type ChainAssignment } from '../audit/records.js';
 import * as leases from './leases.js';
 import { migrateToLatest } from './migrations.js';
 import * as review from './review-queries.js';
@@ -15,7 +16,7 @@ import type {
   AuditChainHead, ExpiredGrant, GrantFilter, GrantPatch, LeaseFilter, LeaseRecord, PendingAuditEvent, RevocationProgress,
   SessionFilter, SessionPatch, SessionRecord, StatementMatch, StatementPageQuery, StatementSearchQuery, Store, StoredAuditEvent,
 } from './store.js';
-import type { Database, GrantsTable, SessionsTable } from './tables.js';
+import type { AuditEventsTable, Database, GrantsTable, SessionsTable } from './tables.js';
 
 export interface DialectHooks {
   readonly kind: Store['kind'];
@@ -29,7 +30,7 @@ export interface DialectHooks {
    * The audit hot path past Kysely (SQLite: prepared statements, on a worker thread for a file). Returns undefined
    * when it cannot run now (a Kysely transaction is open), and the Kysely path is taken instead.
    */
-  readonly appendAuditEvents?: (events: readonly PendingAuditEvent[]) => StoredAuditEvent[] | Promise<StoredAuditEvent[]> | undefined;
+  readonly appendAuditColumns?: (columns: AuditBatchColumns) => ChainAssignment | Promise<ChainAssignment> | undefined;
   /** Session record writes past Kysely (SQLite file: on the same worker as the audit appends). */
   readonly insertSession?: (row: SessionsTable) => Promise<void>;
   readonly updateSession?: (id: string, columns: Partial<Omit<SessionsTable, 'id'>>) => Promise<void>;
@@ -159,15 +160,21 @@ export class KyselyStore implements Store {
 
   async appendAuditEvents(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
     if (events.length === 0) return [];
-    const appended = this.hooks.appendAuditEvents?.(events);
+    const columns = columnsOf(events);
+    return storedFromAssignment(columns, await this.appendAuditColumns(columns));
+  }
+
+  async appendAuditColumns(columns: AuditBatchColumns): Promise<ChainAssignment> {
+    const count = eventCount(columns);
+    const appended = count === 0 ? undefined : this.hooks.appendAuditColumns?.(columns);
     if (appended !== undefined) return appended;
     return this.db.transaction().execute(async (trx) => {
       await this.hooks.lockAuditChain(trx);
-      const stored = chainAfter(await this.readHead(trx), events);
-      for (const batch of chunks(stored, AUDIT_ROWS_PER_INSERT)) {
-        await trx.insertInto('audit_events').values(batch.map(auditEventToRow)).execute();
-      }
-      return stored;
+      const rows: AuditEventsTable[] = [];
+      const assignment = chainBatch(await this.readHead(trx), count, (index) => bodyAt(columns, index),
+        (index, seq, prev, hash) => rows.push(auditEventToRow({ ...pendingAt(columns, index), seq, prev, hash })));
+      for (const batch of chunks(rows, AUDIT_ROWS_PER_INSERT)) await trx.insertInto('audit_events').values(batch).execute();
+      return assignment;
     });
   }
 

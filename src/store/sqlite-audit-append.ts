@@ -2,10 +2,8 @@
 // (a file): read the head and insert the linked rows inside one BEGIN IMMEDIATE, so writers in other connections or
 // processes queue on the lock and then read the head this one wrote.
 import type SqliteDatabase from 'better-sqlite3';
-import { GENESIS_HASH, linkHash } from '../audit/chain.js';
-import type { ChainAssignment } from './chain-records.js';
-import { toMs } from './rows.js';
-import type { PendingAuditEvent } from './store.js';
+import { chainBatch } from '../audit/chain.js';
+import { bodyAt, COLUMNS_PER_EVENT, eventCount, type AuditBatchColumns, type AuditChainHead, type ChainAssignment } from '../audit/records.js';
 import type { SessionsTable } from './tables.js';
 
 // How long a writer waits for another connection's write lock. better-sqlite3 waits synchronously, so keep it short
@@ -26,24 +24,7 @@ export function configureConnection(sqlite: SqliteDatabase.Database): void {
   sqlite.pragma('foreign_keys = ON');
 }
 
-interface HeadRow { readonly seq: number; readonly hash: string }
-
 type AuditRowValues = [number, string, number, string, string | null, string | null, string | null, string, string, string];
-
-/**
- * A batch as the append takes it: per event id, ts (ms), type, grant, session, actor and body, flat. This is what
- * crosses to the worker: a structured clone of an array of primitives costs less than half of one of objects (no
- * member names to write and read back per event, no Date).
- */
-export type AuditBatchColumns = (string | number | null)[];
-
-const COLUMNS_PER_EVENT = 7;
-
-export function auditBatchColumns(events: readonly PendingAuditEvent[]): AuditBatchColumns {
-  const columns: AuditBatchColumns = [];
-  for (const event of events) columns.push(event.id, toMs(event.ts), event.type, event.grantId, event.sessionId, event.actor, event.body);
-  return columns;
-}
 
 export type AuditAppend = (columns: AuditBatchColumns) => ChainAssignment;
 
@@ -52,27 +33,17 @@ const textOrNull = (value: string | number | null | undefined): string | null =>
 
 /** Prepares the statements now: call it once the schema exists. */
 export function prepareAuditAppend(sqlite: SqliteDatabase.Database): AuditAppend {
-  const head = sqlite.prepare<[], HeadRow>('select seq, hash from audit_events order by seq desc limit 1');
+  const head = sqlite.prepare<[], AuditChainHead>('select seq, hash from audit_events order by seq desc limit 1');
   // Positional parameters: binding from an object costs a property lookup per column per row, a third of the insert.
   const insert = sqlite.prepare<AuditRowValues>('insert into audit_events (seq, id, ts, type, grant_id, session_id, actor, body, prev, hash) '
     + 'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  // The chain rule of chain-records.ts's chainAfter, applied to the flat columns.
-  const transaction = sqlite.transaction((columns: AuditBatchColumns): ChainAssignment => {
-    const last = head.get();
-    const firstSeq = (last?.seq ?? 0) + 1;
-    const first = last?.hash ?? GENESIS_HASH;
-    const hashes: string[] = [];
-    let prev = first;
-    for (let at = 0; at + COLUMNS_PER_EVENT <= columns.length; at += COLUMNS_PER_EVENT) {
-      const body = text(columns[at + 6]);
-      const hash = linkHash(prev, body);
-      insert.run(firstSeq + hashes.length, text(columns[at]), Number(columns[at + 1]), text(columns[at + 2]), textOrNull(columns[at + 3]),
-        textOrNull(columns[at + 4]), textOrNull(columns[at + 5]), body, prev, hash);
-      hashes.push(hash);
-      prev = hash;
-    }
-    return { firstSeq, prev: first, hashes };
-  });
+  // The chain rule (audit/chain.ts) over the flat columns, each row written as its link is made.
+  const transaction = sqlite.transaction((columns: AuditBatchColumns): ChainAssignment =>
+    chainBatch(head.get(), eventCount(columns), (index) => bodyAt(columns, index), (index, seq, prev, hash) => {
+      const at = index * COLUMNS_PER_EVENT;
+      insert.run(seq, text(columns[at]), Number(columns[at + 1]), text(columns[at + 2]), textOrNull(columns[at + 3]),
+        textOrNull(columns[at + 4]), textOrNull(columns[at + 5]), text(columns[at + 6]), prev, hash);
+    }));
   return (columns) => transaction.immediate(columns);
 }
 

@@ -7,9 +7,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { storedFromAssignment } from './chain-records.js';
-import { auditBatchColumns, type AuditBatchColumns, type SessionColumns } from './sqlite-audit-append.js';
-import type { PendingAuditEvent, StoredAuditEvent } from './store.js';
+import { eventCount, type AuditBatchColumns, type ChainAssignment } from '../audit/records.js';
+import type { SessionColumns } from './sqlite-audit-append.js';
 import type { SessionsTable } from './tables.js';
 
 export type AuditWorkerRequest =
@@ -36,11 +35,14 @@ export type AuditWorkerReply =
 export const SESSION_WRITE_DELAY_MS = 20;
 
 interface InFlight {
-  /** The appended events, to rebuild the stored records from the reply; empty for a session write. */
-  readonly events: readonly PendingAuditEvent[];
-  readonly resolve: (stored: StoredAuditEvent[]) => void;
+  /** How many events were appended (the reply must place each); 0 for a session write. */
+  readonly events: number;
+  readonly resolve: (assignment: ChainAssignment) => void;
   readonly reject: (error: Error) => void;
 }
+
+/** What a session write's request resolves with: nothing was chained. */
+const NOTHING_CHAINED: ChainAssignment = { firstSeq: 0, prev: '', hashes: [] };
 
 /** Where the compiled worker is. Under the test runner this module is TypeScript source; the worker runs from dist/. */
 export function auditWorkerUrl(moduleUrl = import.meta.url): URL {
@@ -69,10 +71,10 @@ export class SqliteAuditWorkerClient {
     this.#durableCommits = options.durableCommits === true;
   }
 
-  append(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
-    const stored = this.request((id) => ({ kind: 'append', id, columns: auditBatchColumns(events) }), events);
+  append(columns: AuditBatchColumns): Promise<ChainAssignment> {
+    const assigned = this.request((id) => ({ kind: 'append', id, columns }), eventCount(columns));
     this.send();
-    return stored;
+    return assigned;
   }
 
   async insertSession(row: SessionsTable): Promise<void> {
@@ -83,13 +85,13 @@ export class SqliteAuditWorkerClient {
     await this.requestLater((id) => ({ kind: 'updateSession', id, sessionId, columns }));
   }
 
-  private requestLater(make: (id: number) => AuditWorkerRequest): Promise<StoredAuditEvent[]> {
-    const done = this.request(make, []);
+  private requestLater(make: (id: number) => AuditWorkerRequest): Promise<ChainAssignment> {
+    const done = this.request(make, 0);
     this.#sendTimer ??= setTimeout(() => this.send(), SESSION_WRITE_DELAY_MS);
     return done;
   }
 
-  private request(make: (id: number) => AuditWorkerRequest, events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
+  private request(make: (id: number) => AuditWorkerRequest, events: number): Promise<ChainAssignment> {
     if (this.#closed) return Promise.reject(new Error('the audit worker is closed'));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -140,11 +142,11 @@ export class SqliteAuditWorkerClient {
       entry.reject(Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }));
       return;
     }
-    if (reply.hashes.length !== entry.events.length) {
-      entry.reject(new Error(`the audit worker stored ${reply.hashes.length} of ${entry.events.length} events`));
+    if (reply.hashes.length !== entry.events) {
+      entry.reject(new Error(`the audit worker stored ${reply.hashes.length} of ${entry.events} events`));
       return;
     }
-    entry.resolve(storedFromAssignment(entry.events, reply));
+    entry.resolve(entry.events === 0 ? NOTHING_CHAINED : { firstSeq: reply.firstSeq, prev: reply.prev, hashes: reply.hashes });
   }
 
   private failAll(error: Error): void {

@@ -6,11 +6,11 @@ import {
   CompiledQuery, Kysely, SqliteAdapter, SqliteDriver, SqliteIntrospector, SqliteQueryCompiler, sql,
   type DatabaseConnection, type Dialect, type SqliteDatabase as KyselySqliteDatabase,
 } from 'kysely';
+import type { AuditBatchColumns } from '../audit/records.js';
 import { KyselyStore, type DialectHooks } from './kysely-store.js';
-import { storedFromAssignment } from './chain-records.js';
-import { auditBatchColumns, BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend, type SessionColumns } from './sqlite-audit-append.js';
+import { BUSY_TIMEOUT_MS, configureConnection, prepareAuditAppend, type AuditAppend, type SessionColumns } from './sqlite-audit-append.js';
 import { SqliteAuditWorkerClient, type SqliteStoreOptions } from './sqlite-audit-client.js';
-import type { PendingAuditEvent, Store } from './store.js';
+import type { Store } from './store.js';
 import type { Database, SessionsTable } from './tables.js';
 
 /** `:memory:` opens a private in-memory database. */
@@ -60,16 +60,16 @@ class ImmediateTransactionDriver extends SqliteDriver {
  * `:memory:` has no file a second connection could open, so its appends run here, synchronously; inside an open
  * Kysely transaction they would nest into (and roll back with) someone else's work, so they decline there.
  */
-function inProcessAuditAppender(sqlite: SqliteDatabase.Database): NonNullable<DialectHooks['appendAuditEvents']> {
+function inProcessAuditAppender(sqlite: SqliteDatabase.Database): NonNullable<DialectHooks['appendAuditColumns']> {
   let append: AuditAppend | undefined;
-  return (events) => {
+  return (columns) => {
     if (sqlite.inTransaction) return undefined;
     append ??= prepareAuditAppend(sqlite); // on first use: the schema exists by then
-    return storedFromAssignment(events, append(auditBatchColumns(events)));
+    return append(columns);
   };
 }
 
-const sqliteHooks = (audit: Pick<DialectHooks, 'appendAuditEvents' | 'insertSession' | 'updateSession' | 'close'>): DialectHooks => ({
+const sqliteHooks = (audit: Pick<DialectHooks, 'appendAuditColumns' | 'insertSession' | 'updateSession' | 'close'>): DialectHooks => ({
   ...audit,
   kind: 'sqlite',
   // BEGIN IMMEDIATE already serialises writers across processes; within one process the driver has one connection.
@@ -113,9 +113,9 @@ export async function openSqliteStore(location: string, options: SqliteStoreOpti
   // A file gets the write worker (its own connection, off the relay thread) for audit and sessions; `:memory:` stays here.
   const worker = path === SQLITE_MEMORY ? undefined : new SqliteAuditWorkerClient(path, options);
   const audit = worker === undefined
-    ? { appendAuditEvents: inProcessAuditAppender(sqlite) }
+    ? { appendAuditColumns: inProcessAuditAppender(sqlite) }
     : {
-      appendAuditEvents: (events: readonly PendingAuditEvent[]) => worker.append(events),
+      appendAuditColumns: (columns: AuditBatchColumns) => worker.append(columns),
       insertSession: (row: SessionsTable) => worker.insertSession(row),
       updateSession: (id: string, columns: SessionColumns) => worker.updateSession(id, columns),
       close: () => worker.close(),

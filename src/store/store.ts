@@ -3,6 +3,7 @@
 import type { Grant, GrantDecision, GrantEndReason, GrantState } from '../access/grant.js';
 import type { GrantId, SessionId } from '../access/ids.js';
 import type { BrokerKind } from '../credentials/broker.js';
+import type { AuditBatchColumns, AuditChainHead, ChainAssignment, PendingAuditEvent, StoredAuditEvent } from '../audit/records.js';
 
 /** Fields a grant may change after creation; the store applies them only if `version` still matches. */
 export interface GrantPatch {
@@ -29,37 +30,7 @@ export interface GrantFilter {
   readonly limit?: number;
 }
 
-/** An audit record as stored: the chain fields plus the event body as canonical JSON. */
-export interface StoredAuditEvent {
-  /** 1-based position in the chain, assigned by the store. */
-  readonly seq: number;
-  readonly id: string;
-  readonly ts: Date;
-  readonly type: string;
-  readonly grantId: string | null;
-  readonly sessionId: string | null;
-  readonly actor: string | null;
-  /** Canonical JSON of the whole event without `prev`/`hash`: the bytes the hash covers. */
-  readonly body: string;
-  readonly prev: string;
-  readonly hash: string;
-}
-
-/** An event ready to be chained: the store links it to the current head inside the append transaction. */
-export interface PendingAuditEvent {
-  readonly id: string;
-  readonly ts: Date;
-  readonly type: string;
-  readonly grantId: string | null;
-  readonly sessionId: string | null;
-  readonly actor: string | null;
-  readonly body: string;
-}
-
-export interface AuditChainHead {
-  readonly seq: number;
-  readonly hash: string;
-}
+export type { AuditChainHead, PendingAuditEvent, StoredAuditEvent } from '../audit/records.js';
 
 export interface SessionRecord {
   readonly id: SessionId;
@@ -197,8 +168,10 @@ export interface Store {
   endDueGrants(now: Date): Promise<ExpiredGrant[]>;
   countGrantsByState(): Promise<Record<GrantState, number>>;
 
-  /** Links `events` to the chain head (audit/chain.ts linkHash) and appends them in one transaction; returns the stored records. */
+  /** Links `events` to the chain head (audit/chain.ts chainBatch) and appends them in one transaction; returns the stored records. */
   appendAuditEvents(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]>;
+  /** The same append for a flat batch (the audit log's write path): where the events went in the chain. */
+  appendAuditColumns(columns: AuditBatchColumns): Promise<ChainAssignment>;
   auditHead(): Promise<AuditChainHead | undefined>;
   /** Events with seq > afterSeq in chain order. */
   readAuditEvents(afterSeq: number, limit: number): Promise<StoredAuditEvent[]>;

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newGrantId } from '../../src/access/ids.js';
+import { columnsOf } from '../../src/audit/records.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { auditWorkerUrl, SESSION_WRITE_DELAY_MS, SqliteAuditWorkerClient } from '../../src/store/sqlite-audit-client.js';
 import { at, chainProblems, makeEvents, makeGrant, makeSession } from '../support/store-fixtures.js';
@@ -47,10 +48,10 @@ describe('SQLite audit worker', () => {
     const file = join(dir, 'bare.db');
     new SqliteDatabase(file).close(); // a file without jitgate's schema: the insert fails
     const client = new SqliteAuditWorkerClient(file);
-    await expect(client.append(makeEvents(1))).rejects.toThrow(/no such table: audit_events/);
-    await expect(client.append(makeEvents(1))).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+    await expect(client.append(columnsOf(makeEvents(1)))).rejects.toThrow(/no such table: audit_events/);
+    await expect(client.append(columnsOf(makeEvents(1)))).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
     await client.close();
-    await expect(client.append(makeEvents(1))).rejects.toThrow(/closed/);
+    await expect(client.append(columnsOf(makeEvents(1)))).rejects.toThrow(/closed/);
   });
 
   it('sends waiting session writes with the next audit batch, in order, and close delivers the rest', async () => {

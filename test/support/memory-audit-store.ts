@@ -1,9 +1,15 @@
 // An in-memory stand-in for the audit half of the Store: chains as the real stores do (chainAfter inside one
 // "transaction"), keeps rows in a plain array that tests may tamper with, and fails on request.
-import { chainAfter } from '../../src/store/chain-records.js';
+import { chainAfter } from '../../src/audit/chain.js';
+import { assignmentOf, columnsOf, eventCount, pendingAt, type AuditBatchColumns, type ChainAssignment } from '../../src/audit/records.js';
 import type { AuditChainHead, PendingAuditEvent, Store, StoredAuditEvent } from '../../src/store/store.js';
 
-type AuditStore = Pick<Store, 'appendAuditEvents' | 'auditHead' | 'readAuditEvents'>;
+type AuditStore = Pick<Store, 'appendAuditEvents' | 'appendAuditColumns' | 'auditHead' | 'readAuditEvents'>;
+
+/** Stored records as a stream sink takes them: the batch's columns and where they sit in the chain. */
+export function chainedBatch(records: readonly StoredAuditEvent[]): [AuditBatchColumns, ChainAssignment] {
+  return [columnsOf(records), assignmentOf(records)];
+}
 
 export class MemoryAuditStore implements AuditStore {
   /** Rows in chain order; mutable so tests can edit, delete or swap them. */
@@ -32,6 +38,10 @@ export class MemoryAuditStore implements AuditStore {
     this.rows.push(...stored);
     if (failing) throw Object.assign(new Error('connection lost after commit'), { code: 'ECONNRESET' });
     return stored;
+  }
+
+  async appendAuditColumns(columns: AuditBatchColumns): Promise<ChainAssignment> {
+    return assignmentOf(await this.appendAuditEvents(Array.from({ length: eventCount(columns) }, (_, index) => pendingAt(columns, index))));
   }
 
   async auditHead(): Promise<AuditChainHead | undefined> {

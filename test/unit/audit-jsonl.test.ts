@@ -13,7 +13,7 @@ import { JsonlAuditSink } from '../../src/audit/sinks/jsonl-sink.js';
 import type { AuditDurability } from '../../src/audit/sinks/sink.js';
 import { StoreAuditSink } from '../../src/audit/sinks/store-sink.js';
 import type { StoredAuditEvent } from '../../src/store/store.js';
-import { MemoryAuditStore } from '../support/memory-audit-store.js';
+import { chainedBatch, MemoryAuditStore } from '../support/memory-audit-store.js';
 
 // Pass-through spy: shows the sink fsyncs (asynchronously) exactly when durability asks for it.
 vi.mock('node:fs', async (importOriginal) => {
@@ -99,7 +99,7 @@ describe('JsonlAuditSink', () => {
     const event = { type: 'alert', id: 'e_x', ts: '2024-05-01T12:00:00.000Z', severity: 'warning', message: 'm', token: 'raw_SECRET', detail: { password: 'raw_SECRET' } };
     // The line is made from the stored body, so the unredacted event is what the body holds here.
     const record: StoredAuditEvent = { seq: 1, id: 'e_x', ts: new Date(event.ts), type: 'alert', grantId: null, sessionId: null, actor: null, body: canonicalJson(event), prev: GENESIS_HASH, hash: 'h' };
-    await sink.write([record], 'os');
+    await sink.write(...chainedBatch([record]), 'os');
     await sink.close();
     const text = await readFile(file, 'utf8');
     expect(text).not.toContain('raw_SECRET');
@@ -114,7 +114,7 @@ describe('JsonlAuditSink', () => {
     const leaky = { ...clean, id: 'e_b', lease_password: 'raw_SECRET', accessToken: { nested: 'raw_SECRET' } };
     const record = (seq: number, event: object): StoredAuditEvent => ({ seq, id: 'e', ts: new Date(clean.ts), type: 'alert', grantId: null,
       sessionId: null, actor: null, body: canonicalJson(event), prev: GENESIS_HASH, hash: 'h' });
-    await sink.write([record(1, clean), record(2, leaky)], 'os');
+    await sink.write(...chainedBatch([record(1, clean), record(2, leaky)]), 'os');
     await sink.close();
     const [first, second] = await readLines(file);
     expect(first).toEqual({ jitgate: 'audit.v1', chain: { seq: 1, prev: GENESIS_HASH, hash: 'h' }, ...clean });
@@ -127,8 +127,8 @@ describe('JsonlAuditSink', () => {
     const sink = await JsonlAuditSink.open({ file });
     const event: AuditEvent = { type: 'alert', id: 'e_x', ts: '2024-05-01T12:00:00.000Z', severity: 'warning', message: 'm' };
     const record: StoredAuditEvent = { seq: 1, id: 'e_x', ts: new Date(event.ts), type: 'alert', grantId: null, sessionId: null, actor: null, body: '{}', prev: GENESIS_HASH, hash: 'h' };
-    await sink.write([record], 'fsync');
-    await sink.write([record], 'fsync');
+    await sink.write(...chainedBatch([record]), 'fsync');
+    await sink.write(...chainedBatch([record]), 'fsync');
     await sink.close();
     expect(await readLines(file)).toHaveLength(1);
   });

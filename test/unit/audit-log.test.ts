@@ -5,6 +5,7 @@ import { verifyChain } from '../../src/audit/chain.js';
 import type { AuditEventInput } from '../../src/audit/events.js';
 import type { AuditDurability, AuditStreamSink } from '../../src/audit/sinks/sink.js';
 import { StoreAuditSink } from '../../src/audit/sinks/store-sink.js';
+import { storedFromAssignment, type AuditBatchColumns, type ChainAssignment } from '../../src/audit/records.js';
 import type { StoredAuditEvent } from '../../src/store/store.js';
 import { MemoryAuditStore } from '../support/memory-audit-store.js';
 
@@ -16,7 +17,8 @@ class RecordingStream implements AuditStreamSink {
   /** How long a write takes: a slow disk, during which new events queue up. */
   delayMs = 0;
 
-  async write(batch: readonly StoredAuditEvent[], durability: AuditDurability): Promise<void> {
+  async write(columns: AuditBatchColumns, assignment: ChainAssignment, durability: AuditDurability): Promise<void> {
+    const batch = storedFromAssignment(columns, assignment);
     await (this.delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, this.delayMs)) : Promise.resolve());
     if (this.failuresLeft > 0) {
       this.failuresLeft--;

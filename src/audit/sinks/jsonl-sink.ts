@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { fsync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
-import type { StoredAuditEvent } from '../../store/store.js';
+import { bodyAt, type AuditBatchColumns, type ChainAssignment, type StoredAuditEvent } from '../records.js';
 import type { AuditDurability, AuditStreamSink } from './sink.js';
 import { canonicalJson } from '../canonical.js';
 import { redactSecrets } from '../redact.js';
@@ -37,10 +37,34 @@ const UNSYNCABLE = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
  * was made from a redacted event; a second net still censors a secret-named member should one ever get through.
  */
 export function streamLine(record: StoredAuditEvent): string {
-  let body = record.body;
-  if (UNREDACTED_SECRET_MEMBER.test(body)) body = canonicalJson(redactSecrets(JSON.parse(body) as unknown));
-  const chain = `"chain":{"seq":${record.seq},"prev":${JSON.stringify(record.prev)},"hash":${JSON.stringify(record.hash)}}`;
+  return lineOf(record.body, record.seq, record.prev, record.hash);
+}
+
+/** The body a line carries: the stored one, unless a secret-named member got through (the second net). */
+const lineBody = (stored: string): string => (UNREDACTED_SECRET_MEMBER.test(stored) ? canonicalJson(redactSecrets(JSON.parse(stored) as unknown)) : stored);
+
+/** The line of one event at its chain position (prev and hash are hex, so they need no escaping). */
+function lineOf(stored: string, seq: number, prev: string, hash: string): string {
+  const body = lineBody(stored);
+  const chain = `"chain":{"seq":${seq},"prev":"${prev}","hash":"${hash}"}`;
   return body === '{}' ? `${LINE_PREFIX},${chain}}\n` : `${LINE_PREFIX},${chain},${body.slice(1)}\n`;
+}
+
+/** Bytes of a line besides its body: the format member, the chain member (seq, two hashes), separators. */
+const LINE_OVERHEAD_BYTES = 256;
+
+/** Writes `lineOf(...)` into `out` at `at` without building it as one string; returns where it ends. */
+function writeLine(out: Buffer, at: number, stored: string, seq: number, prev: string, hash: string): number {
+  const body = lineBody(stored);
+  let end = at + out.write(`${LINE_PREFIX},"chain":{"seq":${seq},"prev":"${prev}","hash":"${hash}"}`, at, 'latin1');
+  if (body === '{}') {
+    end += out.write('}\n', end, 'latin1');
+  } else {
+    end += out.write(',', end, 'latin1');
+    end += out.write(body.slice(1), end, 'utf8');
+    end += out.write('\n', end, 'latin1');
+  }
+  return end;
 }
 
 /** The file holds every statement and its parameters: the same privacy as the store (0600 in a 0700 directory). */
@@ -93,10 +117,10 @@ export class JsonlAuditSink implements AuditStreamSink {
 
   /** Starts opening without waiting: an open failure then shows as failing batches (logged, retried). */
   static create(options: JsonlAuditSinkOptions): JsonlAuditSink {
-    if (options.file === '-') return new JsonlAuditSink(pino.destination({ dest: 1, sync: false }), options.logger);
+    if (options.file === '-') return new JsonlAuditSink(pino.destination({ dest: 1, sync: false, contentMode: 'buffer' }), options.logger);
     preparePrivateFile(options.file, options.logger);
     // mode applies when the file is created; the umask can only narrow it.
-    return new JsonlAuditSink(pino.destination({ dest: options.file, mode: PRIVATE_FILE_MODE, sync: false }), options.logger);
+    return new JsonlAuditSink(pino.destination({ dest: options.file, mode: PRIVATE_FILE_MODE, sync: false, contentMode: 'buffer' }), options.logger);
   }
 
   private constructor(destination: Destination, logger: Logger | undefined) {
@@ -107,15 +131,29 @@ export class JsonlAuditSink implements AuditStreamSink {
     });
   }
 
-  async write(batch: readonly StoredAuditEvent[], durability: AuditDurability): Promise<void> {
-    const fresh = batch.filter((record) => record.seq > this.#writtenSeq);
-    const last = fresh[fresh.length - 1];
-    if (last !== undefined) {
-      // join, not +=: one flat string, where a rope of a few thousand pieces would be flattened again for its length.
-      this.#destination.write(fresh.map(streamLine).join(''));
+  async write(columns: AuditBatchColumns, assignment: ChainAssignment, durability: AuditDurability): Promise<void> {
+    const count = assignment.hashes.length;
+    // Encoded straight into one buffer, part by part: a batch's lines joined as one string would be a large object
+    // the heap maps afresh (and faults in) per batch, then encoded once more by the stream.
+    let capacity = 0;
+    for (let index = 0; index < count; index++) capacity += bodyAt(columns, index).length * 3 + LINE_OVERHEAD_BYTES;
+    const out = Buffer.allocUnsafe(capacity);
+    let used = 0;
+    let prev = assignment.prev;
+    let lastSeq = 0;
+    for (let index = 0; index < count; index++) {
+      const seq = assignment.firstSeq + index;
+      const hash = assignment.hashes[index] ?? '';
+      if (seq > this.#writtenSeq) used = writeLine(out, used, bodyAt(columns, index), seq, prev, hash);
+      prev = hash;
+      lastSeq = seq;
+    }
+    if (used > 0) {
+      // contentMode 'buffer' (create): sonic-boom takes Buffers, which pino's types do not say.
+      (this.#destination as unknown as { write(data: Buffer): boolean }).write(out.subarray(0, used));
       // The write is asynchronous, so a 'drain' (everything written) or an 'error' follows.
       await this.untilWritten();
-      this.#writtenSeq = last.seq;
+      this.#writtenSeq = lastSeq;
     }
     if (durability === 'fsync') await this.fsyncDestination();
   }

@@ -1,9 +1,14 @@
 // The store sink: chains batches into the Store. An append that failed may still have committed (a PostgreSQL
 // connection lost after COMMIT), so the retry first looks for the batch's ids instead of appending them twice.
-import type { PendingAuditEvent, StoredAuditEvent, Store } from '../../store/store.js';
+import { assignmentOf, eventCount, idAt, type AuditBatchColumns, type AuditChainHead, type ChainAssignment, type StoredAuditEvent } from '../records.js';
 import type { AuditRecordSink } from './sink.js';
 
-export type AuditChainStore = Pick<Store, 'appendAuditEvents' | 'auditHead' | 'readAuditEvents'>;
+/** What the audit trail needs of a store (src/store implements it): append a batch, read the chain back. */
+export interface AuditChainStore {
+  appendAuditColumns(columns: AuditBatchColumns): Promise<ChainAssignment>;
+  auditHead(): Promise<AuditChainHead | undefined>;
+  readAuditEvents(afterSeq: number, limit: number): Promise<StoredAuditEvent[]>;
+}
 
 const RECOVERY_PAGE_SIZE = 1_000;
 
@@ -18,24 +23,25 @@ export class StoreAuditSink implements AuditRecordSink {
     this.#store = store;
   }
 
-  async append(events: readonly PendingAuditEvent[]): Promise<StoredAuditEvent[]> {
-    if (events.length === 0) return [];
+  async append(columns: AuditBatchColumns): Promise<ChainAssignment> {
+    const count = eventCount(columns);
+    if (count === 0) return { firstSeq: 0, prev: '', hashes: [] };
     this.#knownSeq ??= (await this.#store.auditHead())?.seq ?? 0;
     if (this.#uncertain) {
-      const committed = await this.findCommitted(events, this.#knownSeq);
+      const committed = await this.findCommitted(columns, this.#knownSeq);
       this.#uncertain = false;
       if (committed !== undefined) return this.remember(committed);
     }
-    let stored: StoredAuditEvent[];
+    let stored: ChainAssignment;
     try {
-      stored = await this.#store.appendAuditEvents(events);
+      stored = await this.#store.appendAuditColumns(columns);
     } catch (error) {
       this.#uncertain = true;
       throw error;
     }
-    if (stored.length !== events.length) {
+    if (stored.hashes.length !== count) {
       this.#uncertain = true;
-      throw new Error(`store returned ${stored.length} audit records for ${events.length} events`);
+      throw new Error(`store placed ${stored.hashes.length} of ${count} audit events`);
     }
     return this.remember(stored);
   }
@@ -43,15 +49,15 @@ export class StoreAuditSink implements AuditRecordSink {
   /** The store is shared with the rest of jitgate, which closes it; nothing of the sink's own to release. */
   async close(): Promise<void> {}
 
-  private remember(stored: StoredAuditEvent[]): StoredAuditEvent[] {
-    const last = stored[stored.length - 1];
-    if (last !== undefined) this.#knownSeq = last.seq;
+  private remember(stored: ChainAssignment): ChainAssignment {
+    if (stored.hashes.length > 0) this.#knownSeq = stored.firstSeq + stored.hashes.length - 1;
     return stored;
   }
 
-  /** The stored records of `events` when an earlier attempt committed them, undefined when it did not. */
-  private async findCommitted(events: readonly PendingAuditEvent[], afterSeq: number): Promise<StoredAuditEvent[] | undefined> {
-    const wanted = new Set(events.map((event) => event.id));
+  /** Where an earlier attempt put the batch when it committed after all, undefined when it did not. */
+  private async findCommitted(columns: AuditBatchColumns, afterSeq: number): Promise<ChainAssignment | undefined> {
+    const ids = Array.from({ length: eventCount(columns) }, (_, index) => idAt(columns, index));
+    const wanted = new Set(ids);
     const found = new Map<string, StoredAuditEvent>();
     let cursor = afterSeq;
     for (;;) {
@@ -66,6 +72,6 @@ export class StoreAuditSink implements AuditRecordSink {
       // One transaction cannot half-commit; appending again would duplicate the half that is there.
       throw new Error(`audit batch found partially stored (${found.size} of ${wanted.size} events)`);
     }
-    return events.map((event) => found.get(event.id)).filter((record) => record !== undefined);
+    return assignmentOf(ids.map((id) => found.get(id)).filter((record) => record !== undefined));
   }
 }
